@@ -1,0 +1,33 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/**
+ * Layer boundaries (README "Code map"): domain/, protocol/, config and log are the base (protocol may use domain);
+ * storage/ and messaging/ only those; http/, nats-api/, actors/ and projections/ are peers that never import
+ * each other; only runtime.ts / main.ts wire them together.
+ */
+const peers = ['http', 'nats-api', 'actors', 'projections'];
+const restrict = (from, banned) => ({
+  files: [`src/${from}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': ['error', { patterns: banned.map((b) => ({ group: [`**/${b}/*`, `**/${b}`], message: `${from}/ must not import ${b}/` })) }],
+  },
+});
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'deploy/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  restrict('protocol', ['storage', 'messaging', 'gateway', ...peers]),
+  restrict('domain', ['storage', 'messaging', 'gateway', ...peers]),
+  restrict('storage', ['messaging', 'gateway', ...peers]),
+  restrict('messaging', ['storage', 'gateway', ...peers]),
+  restrict('gateway', peers),
+  ...peers.map((p) => restrict(p, peers.filter((q) => q !== p))),
+);

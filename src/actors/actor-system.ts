@@ -1,0 +1,113 @@
+import type { NatsConnection } from 'nats';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { EventPublisher } from '../messaging/event-publisher.js';
+import { ownershipBucket } from '../messaging/topology.js';
+import type { Names } from '../protocol/subjects.js';
+import type { ResourceCache } from '../storage/cache.js';
+import { Fences } from '../storage/fences.js';
+import type { Orm } from '../storage/orm.js';
+import { Queries } from '../storage/queries.js';
+import { Ownership } from './ownership.js';
+import { PartitionWorker, type WorkerDeps } from './partition-worker.js';
+
+export interface ActorSystemDeps {
+  nc: NatsConnection;
+  orm: Orm;
+  cache: ResourceCache;
+  names: Names;
+  config: Config;
+  log: Logger;
+}
+
+/**
+ * The `actors` role: takes part in partition ownership and runs a PartitionWorker for every partition
+ * this process holds. Add processes to scale out; partitions rebalance on their own.
+ */
+export class ActorSystem {
+  private readonly workers = new Map<number, PartitionWorker>();
+  private readonly fences: Fences;
+  private readonly ownership: Ownership;
+  private readonly workerDeps: WorkerDeps;
+  private readonly log: Logger;
+
+  private constructor(
+    private readonly deps: ActorSystemDeps,
+    kv: Awaited<ReturnType<typeof ownershipBucket>>,
+  ) {
+    this.log = deps.log.child({ role: 'actors' });
+    this.fences = new Fences(deps.orm);
+    this.workerDeps = {
+      nc: deps.nc,
+      names: deps.names,
+      config: deps.config,
+      log: this.log,
+      orm: deps.orm,
+      base: { queries: new Queries(deps.orm), events: new EventPublisher(deps.nc.jetstream(), deps.names), cache: deps.cache },
+    };
+    this.ownership = new Ownership(kv, deps.names, deps.config.partitions, deps.config.leaseTtlMs, {
+      acquire: (p) => this.startWorker(p),
+      release: (p, reason) => this.stopWorker(p, reason),
+    }, this.log);
+  }
+
+  static async start(deps: ActorSystemDeps): Promise<ActorSystem> {
+    const kv = await ownershipBucket(deps.nc, deps.names, { replicas: deps.config.natsReplicas, leaseTtlMs: deps.config.leaseTtlMs });
+    const system = new ActorSystem(deps, kv);
+    await system.ownership.start();
+    system.log.info({ member: system.ownership.memberId, partitions: system.ownership.owned.length }, 'actor system started');
+    return system;
+  }
+
+  get memberId(): string {
+    return this.ownership.memberId;
+  }
+
+  get ownedPartitions(): number[] {
+    return this.ownership.owned;
+  }
+
+  /** Live actors over all partitions of this process. */
+  get liveActors(): number {
+    let n = 0;
+    for (const w of this.workers.values()) n += w.liveActors;
+    return n;
+  }
+
+  get stats(): { activations: number; passivations: number; batches: number; writes: number; unsettled: number } {
+    const total = { activations: 0, passivations: 0, batches: 0, writes: 0, unsettled: 0 };
+    for (const w of this.workers.values()) {
+      const s = w.stats;
+      total.activations += s.activations;
+      total.passivations += s.passivations;
+      total.batches += s.batches;
+      total.writes += s.writes;
+      total.unsettled += s.unsettled;
+    }
+    return total;
+  }
+
+  private async startWorker(partition: number): Promise<void> {
+    const epoch = await this.fences.advance(partition, this.ownership.memberId);
+    const worker = new PartitionWorker(partition, epoch, this.workerDeps);
+    worker.onCrash = () => {
+      if (this.workers.get(partition) === worker) this.workers.delete(partition);
+      void this.ownership.restart(partition);
+    };
+    await worker.start();
+    this.workers.set(partition, worker);
+  }
+
+  private async stopWorker(partition: number, reason: 'drain' | 'lost'): Promise<void> {
+    const worker = this.workers.get(partition);
+    if (!worker) return;
+    this.workers.delete(partition);
+    await worker.stop(reason);
+  }
+
+  async stop(): Promise<void> {
+    await this.ownership.stop();
+    await Promise.all([...this.workers.keys()].map((p) => this.stopWorker(p, 'drain')));
+    this.log.info('actor system stopped');
+  }
+}

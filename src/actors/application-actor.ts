@@ -1,0 +1,122 @@
+import { NotFoundError } from '../domain/errors.js';
+import type { CreateChat, UpdateApplication } from '../protocol/commands.js';
+import { Application, Chat } from '../storage/entities/index.js';
+import { CreatingActor } from './actor.js';
+import { commitThenComplete, complete, refuse, type ActorContext, type Outcome } from './context.js';
+import type { Delivery } from './delivery.js';
+import { applicationSnapshot, chatSnapshot, rowOf } from './snapshots.js';
+
+interface State {
+  applicationId: number;
+  /** Highest chat number handed out (committed or on its way to the committer). */
+  lastChat: number;
+}
+
+/**
+ * The single writer of one application: hands out its chat numbers and applies its renames.
+ * State is loaded once on activation (the application's id and its highest chat number).
+ */
+export class ApplicationActor extends CreatingActor {
+  private state: State | undefined;
+
+  constructor(
+    readonly token: string,
+    private readonly ctx: ActorContext,
+  ) {
+    super(token);
+  }
+
+  private async activate(): Promise<State | undefined> {
+    if (this.state) return this.state;
+    const row = await this.ctx.queries.applicationByToken(this.token);
+    if (!row) return undefined; // not cached: the application may be created later
+    this.state = { applicationId: Number(row.id), lastChat: await this.ctx.queries.lastChatNumber(Number(row.id)) };
+    return this.state;
+  }
+
+  async handle(delivery: Delivery, command: CreateChat | UpdateApplication): Promise<void> {
+    const state = await this.activate();
+    if (!state) return refuse(delivery, { ok: false, status: 404, error: NotFoundError.application(this.token).toBody() });
+    switch (command.type) {
+      case 'CreateChat':
+        return this.createChat(delivery, command, state);
+      case 'UpdateApplication':
+        return this.rename(delivery, command, state);
+      default: {
+        const never: never = command;
+        throw new Error(`unexpected command ${(never as { type: string }).type}`);
+      }
+    }
+  }
+
+  private createChat(delivery: Delivery, command: CreateChat, state: State): Promise<void> {
+    const ctx = this.ctx;
+    return this.createOnce(
+      ctx,
+      delivery,
+      async () => {
+        const row = await ctx.queries.chatByCommandId(delivery.envelope.id);
+        return row && this.chatCreated(chatSnapshot(this.token, row));
+      },
+      () => {
+        const number = ++state.lastChat;
+        const now = new Date();
+        let entity: Chat | undefined;
+        return commitThenComplete(
+          ctx,
+          this,
+          delivery,
+          {
+            apply: (em) => {
+              entity = em.create(Chat, {
+                application: em.getReference(Application, state.applicationId), number, name: command.name ?? null,
+                messagesCount: 0, commandId: delivery.envelope.id, version: delivery.seq, createdAt: now, updatedAt: now,
+              });
+            },
+          },
+          () => this.chatCreated(chatSnapshot(this.token, rowOf.chat(entity!, state.applicationId))),
+        );
+      },
+    );
+  }
+
+  private chatCreated(snapshot: ReturnType<typeof chatSnapshot>): Outcome {
+    return {
+      reply: { ok: true, status: 201, resource: snapshot.resource },
+      events: [{ type: 'ChatCreated', ...snapshot.event }],
+      cache: [[this.ctx.cache.keys.chat(this.token, snapshot.resource.number), snapshot.resource]],
+    };
+  }
+
+  private async rename(delivery: Delivery, command: UpdateApplication, state: State): Promise<void> {
+    const ctx = this.ctx;
+    if (delivery.mayBeDuplicate) {
+      const row = await ctx.queries.applicationByToken(this.token);
+      if (row && Number(row.version) >= delivery.seq) return complete(ctx, delivery, this.renamed(applicationSnapshot(row)));
+    }
+    const now = new Date();
+    let entity: Application | undefined;
+    void commitThenComplete(
+      ctx,
+      this,
+      delivery,
+      {
+        apply: async (em) => {
+          entity = await em.findOneOrFail(Application, state.applicationId);
+          entity.name = command.name;
+          entity.updatedAt = now;
+          entity.version = delivery.seq;
+        },
+      },
+      () => this.renamed(applicationSnapshot(rowOf.application(entity!))),
+    );
+  }
+
+  private renamed(snapshot: ReturnType<typeof applicationSnapshot>): Outcome {
+    return {
+      reply: { ok: true, status: 200, resource: snapshot.resource },
+      events: [{ type: 'ApplicationUpdated', ...snapshot.event }],
+      cache: [[this.ctx.cache.keys.application(this.token), snapshot.resource]],
+    };
+  }
+}

@@ -1,0 +1,199 @@
+import type { Consumer, JsMsg, NatsConnection } from 'nats';
+import { AckPolicy, DeliverPolicy, nanos } from 'nats';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { decodeJson } from '../messaging/nats.js';
+import { actorOf, isCommandEnvelope, type CommandEnvelope } from '../protocol/commands.js';
+import { routingKeyOf } from '../protocol/partition.js';
+import type { Names } from '../protocol/subjects.js';
+import { FencedError } from '../storage/fences.js';
+import { ApplicationActor } from './application-actor.js';
+import { ChatActor } from './chat-actor.js';
+import { Committer } from './committer.js';
+import type { ActorContext } from './context.js';
+import { Delivery } from './delivery.js';
+import { Region } from './region.js';
+import { RegistrarActor } from './registrar-actor.js';
+
+type AnyActor = RegistrarActor | ApplicationActor | ChatActor;
+
+export type StopReason = 'drain' | 'lost';
+
+export interface WorkerDeps {
+  nc: NatsConnection;
+  names: Names;
+  config: Config;
+  log: Logger;
+  base: Omit<ActorContext, 'partition' | 'committer' | 'log'>;
+  orm: ConstructorParameters<typeof Committer>[0];
+}
+
+/**
+ * Runs one owned partition: pulls its commands from the durable consumer in stream order, routes each to
+ * its actor (starting it if needed), and lets the partition's committer group-commit their writes.
+ * Bounded: at most MAILBOX_CAPACITY commands are unsettled at once; pulling waits below that.
+ * On a fatal error (failed commit, lost fence) it hands every unsettled command back and stops; the
+ * ownership loop decides whether to start a fresh incarnation.
+ */
+export class PartitionWorker {
+  private readonly unsettled = new Set<Delivery>();
+  private readonly region: Region<AnyActor>;
+  private readonly committer: Committer;
+  private readonly ctx: ActorContext;
+  private readonly log: Logger;
+  private running = true;
+  private loop?: Promise<void>;
+  private reaper?: NodeJS.Timeout;
+  private spaceWaiter?: () => void;
+  /** Set when the worker died on its own (fatal error); the owner restarts it. */
+  crashed: unknown;
+  onCrash?: (err: unknown) => void;
+
+  constructor(
+    readonly partition: number,
+    readonly epoch: number,
+    private readonly deps: WorkerDeps,
+  ) {
+    this.log = deps.log.child({ partition, epoch });
+    this.committer = new Committer(deps.orm, partition, epoch, deps.config.commitBatchMax, (err) => this.crash(err));
+    this.ctx = { ...deps.base, partition, committer: this.committer, log: this.log };
+    this.region = new Region<AnyActor>((key) => this.spawn(key), deps.config.actorIdleMs, deps.config.actorMaxActive);
+  }
+
+  get liveActors(): number {
+    return this.region.size;
+  }
+
+  get stats(): { activations: number; passivations: number; batches: number; writes: number; unsettled: number } {
+    return { ...this.region.stats, batches: this.committer.batches, writes: this.committer.writes, unsettled: this.unsettled.size };
+  }
+
+  async start(): Promise<void> {
+    const { nc, names, config } = this.deps;
+    const jsm = await nc.jetstreamManager();
+    const durable = names.commandConsumer(this.partition);
+    const wanted = {
+      durable_name: durable,
+      filter_subject: names.commandFilter(this.partition),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(config.commandAckWaitMs),
+      max_ack_pending: Math.max(config.mailboxCapacity * 2, 1000),
+      max_deliver: -1,
+    };
+    try {
+      await jsm.consumers.add(names.commandsStream, wanted);
+    } catch {
+      await jsm.consumers.update(names.commandsStream, durable, { ack_wait: wanted.ack_wait, max_ack_pending: wanted.max_ack_pending });
+    }
+    const consumer = await nc.jetstream().consumers.get(names.commandsStream, durable);
+    const every = Math.max(1000, Math.floor(config.actorIdleMs / 2));
+    this.reaper = setInterval(() => this.region.reap(), every);
+    this.reaper.unref();
+    this.loop = this.pull(consumer);
+    this.log.info('partition started');
+  }
+
+  private async pull(consumer: Consumer): Promise<void> {
+    const capacity = this.deps.config.mailboxCapacity;
+    while (this.running) {
+      const free = capacity - this.unsettled.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => (this.spaceWaiter = resolve));
+        continue;
+      }
+      try {
+        const batch = await consumer.fetch({ max_messages: Math.min(free, 256), expires: 1000 });
+        for await (const msg of batch) this.dispatch(msg);
+      } catch (err) {
+        if (!this.running) break;
+        this.log.warn({ err }, 'fetch failed; retrying');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  private dispatch(msg: JsMsg): void {
+    let envelope: CommandEnvelope;
+    try {
+      const decoded = decodeJson(msg.data);
+      if (!isCommandEnvelope(decoded)) throw new Error('not a command envelope');
+      envelope = decoded;
+    } catch (err) {
+      this.log.error({ err, seq: msg.seq }, 'undecodable command dropped');
+      msg.term();
+      return;
+    }
+    const delivery = new Delivery(envelope, msg, this.deps.nc, (d) => this.settled(d));
+    this.unsettled.add(delivery);
+    if (!this.running || this.crashed !== undefined) {
+      delivery.nak();
+      return;
+    }
+    const actor = this.region.get(routingKeyOf(actorOf(envelope)));
+    actor.tell(() => this.handle(actor, delivery));
+  }
+
+  private async handle(actor: AnyActor, delivery: Delivery): Promise<void> {
+    if (this.crashed !== undefined) return delivery.nak(500);
+    const command = delivery.envelope.command;
+    try {
+      if (actor instanceof RegistrarActor && command.type === 'CreateApplication') return await actor.handle(delivery, command);
+      if (actor instanceof ApplicationActor && (command.type === 'CreateChat' || command.type === 'UpdateApplication')) return await actor.handle(delivery, command);
+      if (actor instanceof ChatActor && (command.type === 'CreateMessage' || command.type === 'UpdateMessage' || command.type === 'UpdateChat')) {
+        return await actor.handle(delivery, command);
+      }
+      throw new Error(`command ${command.type} routed to the wrong actor ${actor.key}`);
+    } catch (err) {
+      // a read failed (MySQL briefly unavailable): hand the command back, it will be redelivered
+      this.log.warn({ err, command: delivery.envelope.id }, 'command failed; handed back');
+      delivery.nak(1000);
+    }
+  }
+
+  private spawn(key: string): AnyActor {
+    const [kind, token, chat] = key.split('.');
+    if (kind === 'new') return new RegistrarActor(key, this.ctx);
+    if (kind === 'app') return new ApplicationActor(token!, this.ctx);
+    return new ChatActor(key, token!, Number(chat), this.ctx);
+  }
+
+  private settled(delivery: Delivery): void {
+    this.unsettled.delete(delivery);
+    const waiter = this.spaceWaiter;
+    if (waiter && this.unsettled.size < this.deps.config.mailboxCapacity) {
+      this.spaceWaiter = undefined;
+      waiter();
+    }
+  }
+
+  private crash(err: unknown): void {
+    if (this.crashed !== undefined) return;
+    this.crashed = err;
+    if (err instanceof FencedError) this.log.warn({ err }, 'partition fenced by a newer owner; stopping');
+    else this.log.error({ err }, 'commit failed; restarting partition');
+    void this.stop('lost').then(() => this.onCrash?.(err));
+  }
+
+  /**
+   * 'drain': stop pulling, let every command in flight finish (commit, reply, ack) within the budget,
+   * then hand back the rest. 'lost': hand back everything at once (another process owns the partition now).
+   */
+  async stop(reason: StopReason, budgetMs = this.deps.config.shutdownTimeoutMs): Promise<void> {
+    this.running = false;
+    this.spaceWaiter?.();
+    if (this.reaper) clearInterval(this.reaper);
+    if (reason === 'drain') {
+      await this.loop?.catch(() => undefined);
+      const deadline = Date.now() + budgetMs;
+      while (this.unsettled.size > 0 && Date.now() < deadline && this.crashed === undefined) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    this.committer.abort(new Error(`partition ${this.partition} stopped (${reason})`));
+    for (const delivery of [...this.unsettled]) delivery.nak();
+    if (reason === 'lost') await this.loop?.catch(() => undefined);
+    this.region.clear();
+    this.log.info({ reason }, 'partition stopped');
+  }
+}

@@ -1,0 +1,58 @@
+import { newApplicationToken } from '../domain/tokens.js';
+import type { CreateApplication } from '../protocol/commands.js';
+import { Application } from '../storage/entities/index.js';
+import { CreatingActor } from './actor.js';
+import { commitThenComplete, type ActorContext, type Outcome } from './context.js';
+import type { Delivery } from './delivery.js';
+import { applicationSnapshot, rowOf } from './snapshots.js';
+
+/**
+ * Creates applications. Keyed by command id (not by token, which it mints), so every attempt of one
+ * creation — redeliveries and Idempotency-Key retries — meets the same actor and yields the same token.
+ */
+export class RegistrarActor extends CreatingActor {
+  constructor(
+    key: string,
+    private readonly ctx: ActorContext,
+  ) {
+    super(key);
+  }
+
+  handle(delivery: Delivery, command: CreateApplication): Promise<void> {
+    const ctx = this.ctx;
+    return this.createOnce(
+      ctx,
+      delivery,
+      async () => {
+        const row = await ctx.queries.applicationByCommandId(delivery.envelope.id);
+        return row && this.outcome(applicationSnapshot(row));
+      },
+      () => {
+        const now = new Date();
+        let entity: Application | undefined;
+        return commitThenComplete(
+          ctx,
+          this,
+          delivery,
+          {
+            apply: (em) => {
+              entity = em.create(Application, {
+                token: newApplicationToken(), name: command.name, chatsCount: 0,
+                commandId: delivery.envelope.id, version: delivery.seq, createdAt: now, updatedAt: now,
+              });
+            },
+          },
+          () => this.outcome(applicationSnapshot(rowOf.application(entity!))),
+        );
+      },
+    );
+  }
+
+  private outcome(snapshot: ReturnType<typeof applicationSnapshot>): Outcome {
+    return {
+      reply: { ok: true, status: 201, resource: snapshot.resource },
+      events: [{ type: 'ApplicationCreated', ...snapshot.event }],
+      cache: [[this.ctx.cache.keys.application(snapshot.resource.token), snapshot.resource]],
+    };
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Every environment variable the service reads, with its default and meaning.
+ * Nothing else in the code base reads `process.env`; the README table is checked against `settings`.
+ */
+
+export type Role = 'api' | 'actors' | 'projections';
+export const ALL_ROLES: readonly Role[] = ['api', 'actors', 'projections'];
+
+type Kind = 'string' | 'int' | 'roles' | 'bool';
+
+interface Setting {
+  readonly env: string;
+  readonly kind: Kind;
+  readonly default: string;
+  readonly description: string;
+}
+
+/** The catalogue: env name → default (as a string, the way it would be written in the environment) and meaning. */
+export const settings = {
+  roles: { env: 'ROLES', kind: 'roles', default: 'api,actors,projections', description: 'Comma list of roles this process runs: api, actors, projections.' },
+  port: { env: 'PORT', kind: 'int', default: '3000', description: 'HTTP port of the api role.' },
+  host: { env: 'HOST', kind: 'string', default: '0.0.0.0', description: 'HTTP bind address of the api role.' },
+  databaseUrl: { env: 'DATABASE_URL', kind: 'string', default: 'mysql://root@127.0.0.1:3306/chat', description: 'MySQL 8 / MariaDB 10.11+ URL; the database is created and migrated on start.' },
+  databasePoolSize: { env: 'DATABASE_POOL_SIZE', kind: 'int', default: '20', description: 'Maximum MySQL connections per process.' },
+  natsUrl: { env: 'NATS_URL', kind: 'string', default: 'nats://127.0.0.1:4222', description: 'NATS server(s) with JetStream, comma separated for a cluster.' },
+  natsReplicas: { env: 'NATS_REPLICAS', kind: 'int', default: '1', description: 'Replicas of every JetStream stream and KV bucket the service creates (3 on a 3-node cluster).' },
+  redisUrl: { env: 'REDIS_URL', kind: 'string', default: 'redis://127.0.0.1:6379', description: 'Redis for the read cache; the service keeps working from MySQL when Redis is down.' },
+  elasticsearchUrl: { env: 'ELASTICSEARCH_URL', kind: 'string', default: 'http://127.0.0.1:9200', description: 'Elasticsearch 8/9 or OpenSearch 2.x for message search.' },
+  namespace: { env: 'NAMESPACE', kind: 'string', default: 'chat', description: 'Prefix of every NATS stream, consumer, KV bucket and subject, Redis key and search index ([A-Za-z0-9_-]).' },
+  logLevel: { env: 'LOG_LEVEL', kind: 'string', default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace.' },
+  partitions: { env: 'PARTITIONS', kind: 'int', default: '64', description: 'Number of command partitions (fixed for the life of a deployment: it decides routing).' },
+  commandTimeoutMs: { env: 'COMMAND_TIMEOUT_MS', kind: 'int', default: '5000', description: 'How long a write request waits for its actor before answering 503 with Retry-After.' },
+  commandAckWaitMs: { env: 'COMMAND_ACK_WAIT_MS', kind: 'int', default: '30000', description: 'JetStream ack wait of command consumers: an unacknowledged command is redelivered after it.' },
+  leaseTtlMs: { env: 'LEASE_TTL_MS', kind: 'int', default: '6000', description: 'Partition lease and membership time-to-live; a dead actor process loses its partitions after it.' },
+  actorIdleMs: { env: 'ACTOR_IDLE_MS', kind: 'int', default: '60000', description: 'An actor idle this long is passivated (its memory freed; it reloads on its next command).' },
+  actorMaxActive: { env: 'ACTOR_MAX_ACTIVE', kind: 'int', default: '50000', description: 'Upper bound of live actors per partition worker; the least recently used idle ones are passivated beyond it.' },
+  mailboxCapacity: { env: 'MAILBOX_CAPACITY', kind: 'int', default: '1024', description: 'Commands in flight per partition worker (mailboxes plus uncommitted writes) before it stops pulling: backpressure.' },
+  commitBatchMax: { env: 'COMMIT_BATCH_MAX', kind: 'int', default: '500', description: 'Most writes flushed in one MySQL transaction (group commit).' },
+  cacheTtlSeconds: { env: 'CACHE_TTL_SECONDS', kind: 'int', default: '5', description: 'Time-to-live of resources cached in Redis; bounds how stale a cached counter can be (writes overwrite the cache at once).' },
+  shutdownTimeoutMs: { env: 'SHUTDOWN_TIMEOUT_MS', kind: 'int', default: '15000', description: 'Graceful shutdown budget; work still in flight after it is handed back to JetStream for redelivery.' },
+  bodyLimitBytes: { env: 'BODY_LIMIT_BYTES', kind: 'int', default: '1048576', description: 'Largest accepted HTTP request body (413 above).' },
+} as const satisfies Record<string, Setting>;
+
+type Settings = typeof settings;
+type ValueOf<K extends keyof Settings> = Settings[K]['kind'] extends 'int' ? number
+  : Settings[K]['kind'] extends 'roles' ? readonly Role[]
+  : Settings[K]['kind'] extends 'bool' ? boolean : string;
+
+export type Config = { readonly [K in keyof Settings]: ValueOf<K> };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function parse(key: string, setting: Setting, raw: string): unknown {
+  switch (setting.kind) {
+    case 'int': {
+      if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${setting.env} must be a non-negative integer, got "${raw}"`);
+      return Number(raw.trim());
+    }
+    case 'bool':
+      return ['1', 'true', 'yes'].includes(raw.trim().toLowerCase());
+    case 'roles': {
+      const roles = raw.split(',').map((r) => r.trim()).filter(Boolean);
+      for (const role of roles) {
+        if (!(ALL_ROLES as readonly string[]).includes(role)) throw new ConfigError(`${setting.env}: unknown role "${role}" (known: ${ALL_ROLES.join(', ')})`);
+      }
+      if (roles.length === 0) throw new ConfigError(`${setting.env} names no role`);
+      return [...new Set(roles)];
+    }
+    case 'string':
+      if (key === 'namespace' && !/^[A-Za-z0-9_-]{1,32}$/.test(raw)) throw new ConfigError(`${setting.env} must match [A-Za-z0-9_-]{1,32}, got "${raw}"`);
+      return raw;
+  }
+}
+
+/** Reads the environment once into a frozen, typed object. `overrides` (same keys) win over the environment. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const out: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(settings) as [string, Setting][]) {
+    const raw = env[setting.env];
+    out[key] = parse(key, setting, raw === undefined || raw === '' ? setting.default : raw);
+  }
+  const config = { ...out, ...overrides } as Config;
+  if (config.partitions < 1 || config.partitions > 4096) throw new ConfigError('PARTITIONS must be between 1 and 4096');
+  return Object.freeze(config);
+}

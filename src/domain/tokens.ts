@@ -1,0 +1,8 @@
+import { randomBytes } from 'node:crypto';
+
+/** Application tokens: 144 random bits, base64url (24 characters). */
+export function newApplicationToken(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+export const TOKEN_PATTERN = '^[A-Za-z0-9_-]{1,64}$';

@@ -1,0 +1,48 @@
+import '@fastify/swagger';
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from '../log.js';
+import type { ChatService } from '../gateway/chat-service.js';
+import { registerErrorHandling } from './error-handler.js';
+import { registerJsonParser } from './json-parser.js';
+import { applicationRoutes } from './routes/applications.js';
+import { chatRoutes } from './routes/chats.js';
+import { healthRoutes, type ReadinessCheck } from './routes/health.js';
+import { messageRoutes } from './routes/messages.js';
+
+export interface AppOptions {
+  /** The operations; throws UnavailableError until the process has started (routes answer 503 meanwhile). */
+  service: () => ChatService;
+  log: Logger;
+  ready: ReadinessCheck;
+  bodyLimit: number;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Builds the HTTP API without listening (tests use `inject`). */
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: opts.log as FastifyBaseLogger,
+    bodyLimit: opts.bodyLimit,
+    // honour a sane incoming X-Request-Id, otherwise mint one; it is on every log line of the request
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('X-Request-Id', request.id);
+  });
+  registerJsonParser(app);
+  registerErrorHandling(app);
+  healthRoutes(app, opts.ready);
+  applicationRoutes(app, opts.service);
+  chatRoutes(app, opts.service);
+  messageRoutes(app, opts.service);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,57 @@
+import type { FastifyInstance } from 'fastify';
+import { limits } from '../../domain/limits.js';
+import type { ChatService } from '../../gateway/chat-service.js';
+import { bodies, fields, resources } from '../../protocol/schemas.js';
+import { parseAfterNumber, parseLimit, requestMeta, sendPage } from '../request-helpers.js';
+import { errorResponses, idempotencyHeaders, listQuery, params, type ChatParams, type ListQuery, type MessageParams } from './common.js';
+
+export function messageRoutes(app: FastifyInstance, service: () => ChatService): void {
+  app.post<{ Params: ChatParams; Body: { body: string } }>('/applications/:token/chats/:number/messages', {
+    schema: {
+      tags: ['messages'], summary: 'Create a message (its number is assigned)', params: params.chat, headers: idempotencyHeaders,
+      body: bodies.messageCreate, response: { 201: resources.message, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const created = await service().createMessage(request.params.token, Number(request.params.number), request.body.body, requestMeta(request));
+    return reply.code(created.status).send(created.resource);
+  });
+
+  app.get<{ Params: ChatParams; Querystring: ListQuery }>('/applications/:token/chats/:number/messages', {
+    schema: { tags: ['messages'], summary: 'List messages by number', params: params.chat, querystring: listQuery.numbers, response: { 200: { type: 'array', items: resources.message }, ...errorResponses } },
+  }, async (request, reply) => {
+    const limit = parseLimit(request.query.limit, limits.listLimitDefault, limits.listLimitMax);
+    const page = await service().listMessages(request.params.token, Number(request.params.number), parseAfterNumber(request.query.after), limit);
+    return sendPage(request, reply, page, limit);
+  });
+
+  app.get<{ Params: ChatParams; Querystring: ListQuery & { query: string } }>('/applications/:token/chats/:number/messages/search', {
+    schema: {
+      tags: ['messages'], summary: 'Search the messages of a chat (literal, case-insensitive substring)', params: params.chat,
+      querystring: { type: 'object', required: ['query'], properties: { query: fields.searchQuery, limit: fields.limitQuery, after: fields.afterNumberQuery } },
+      response: { 200: { type: 'array', items: resources.message }, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const limit = parseLimit(request.query.limit, limits.searchLimitDefault, limits.searchLimitMax);
+    const page = await service().searchMessages(request.params.token, Number(request.params.number), request.query.query, parseAfterNumber(request.query.after), limit);
+    return sendPage(request, reply, page, limit, { query: request.query.query });
+  });
+
+  app.get<{ Params: MessageParams }>('/applications/:token/chats/:number/messages/:mnumber', {
+    schema: { tags: ['messages'], summary: 'Get a message', params: params.message, response: { 200: resources.message, ...errorResponses } },
+  }, async (request) => service().getMessage(request.params.token, Number(request.params.number), Number(request.params.mnumber)));
+
+  for (const method of ['PUT', 'PATCH'] as const) {
+    app.route<{ Params: MessageParams; Body: { body: string } }>({
+      method, url: '/applications/:token/chats/:number/messages/:mnumber',
+      schema: {
+        tags: ['messages'], summary: 'Edit a message', params: params.message, headers: idempotencyHeaders,
+        body: bodies.messageUpdate, response: { 200: resources.message, ...errorResponses },
+      },
+      handler: async (request, reply) => {
+        const { token, number, mnumber } = request.params;
+        const updated = await service().updateMessage(token, Number(number), Number(mnumber), request.body.body, requestMeta(request));
+        return reply.code(updated.status).send(updated.resource);
+      },
+    });
+  }
+}

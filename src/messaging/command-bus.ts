@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import type { JetStreamClient, NatsConnection, Subscription } from 'nats';
+import { UnavailableError, fromBody } from '../domain/errors.js';
+import type { Logger } from '../log.js';
+import { actorOf, type Command, type CommandEnvelope } from '../protocol/commands.js';
+import { partitionOf, routingKeyOf } from '../protocol/partition.js';
+import type { CommandReply } from '../protocol/replies.js';
+import type { Names } from '../protocol/subjects.js';
+import { decodeJson, encodeJson } from './nats.js';
+
+interface Pending {
+  resolve: (reply: CommandReply) => void;
+  timer: NodeJS.Timeout;
+}
+
+export interface SendOptions {
+  commandId: string;
+  idempotent?: boolean;
+  requestId?: string;
+}
+
+/**
+ * The API side of the write path: publishes a command to its partition's subject on the COMMANDS stream
+ * and waits (bounded) for the actor's reply on this process's reply inbox. Never writes MySQL.
+ */
+export class CommandBus {
+  private readonly instance = randomUUID().replace(/-/g, '').slice(0, 12);
+  private readonly pending = new Map<string, Pending>();
+  private seq = 0;
+  private sub?: Subscription;
+  private readonly js: JetStreamClient;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly names: Names,
+    private readonly partitions: number,
+    private readonly timeoutMs: number,
+    private readonly log: Logger,
+  ) {
+    this.js = nc.jetstream();
+  }
+
+  start(): void {
+    const prefix = this.names.replyPrefix(this.instance);
+    this.sub = this.nc.subscribe(`${prefix}.*`, {
+      callback: (err, msg) => {
+        if (err) return;
+        const id = msg.subject.slice(prefix.length + 1);
+        const waiter = this.pending.get(id);
+        if (!waiter) return; // the request gave up already
+        try {
+          waiter.resolve(decodeJson(msg.data) as CommandReply);
+        } catch (decodeErr) {
+          this.log.error({ err: decodeErr }, 'undecodable command reply');
+        }
+      },
+    });
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Sends a command and resolves with the actor's resource, or throws the actor's error / 503. */
+  async send(command: Command, opts: SendOptions): Promise<{ status: 200 | 201; resource: unknown }> {
+    const reply = await this.request(command, opts);
+    if (reply.ok) return { status: reply.status, resource: reply.resource };
+    throw fromBody(reply.status, reply.error);
+  }
+
+  private async request(command: Command, opts: SendOptions): Promise<CommandReply> {
+    const key = routingKeyOf(actorOf({ id: opts.commandId, command }));
+    const subject = this.names.commandSubject(partitionOf(key, this.partitions), key);
+    const waitId = String(++this.seq);
+    const envelope: CommandEnvelope = {
+      id: opts.commandId,
+      ...(opts.idempotent ? { idempotent: true } : {}),
+      reply_to: `${this.names.replyPrefix(this.instance)}.${waitId}`,
+      ...(opts.requestId ? { request_id: opts.requestId } : {}),
+      command,
+    };
+
+    const replied = new Promise<CommandReply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(waitId);
+        reject(UnavailableError.notConfirmed());
+      }, this.timeoutMs);
+      this.pending.set(waitId, {
+        timer,
+        resolve: (reply) => {
+          clearTimeout(timer);
+          this.pending.delete(waitId);
+          resolve(reply);
+        },
+      });
+    });
+
+    try {
+      // msgID is per attempt: the client library's own publish retries are deduplicated by JetStream;
+      // a client retry (same Idempotency-Key, new attempt) is deduplicated by the actor on the command id.
+      await this.js.publish(subject, encodeJson(envelope), { msgID: randomUUID(), timeout: Math.min(this.timeoutMs, 5000) });
+    } catch (err) {
+      const waiter = this.pending.get(waitId);
+      if (waiter) {
+        clearTimeout(waiter.timer);
+        this.pending.delete(waitId);
+      }
+      this.log.warn({ err, subject }, 'command publish failed');
+      throw UnavailableError.dependency('the command queue (NATS JetStream)', err);
+    }
+    return replied;
+  }
+
+  async close(): Promise<void> {
+    await this.sub?.drain().catch(() => undefined);
+    for (const waiter of this.pending.values()) clearTimeout(waiter.timer);
+  }
+}

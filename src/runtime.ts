@@ -1,0 +1,117 @@
+import type { FastifyInstance } from 'fastify';
+import type { NatsConnection, Service } from 'nats';
+import { ActorSystem } from './actors/actor-system.js';
+import type { Config, Role } from './config.js';
+import { UnavailableError } from './domain/errors.js';
+import { ChatService } from './gateway/chat-service.js';
+import { buildApp } from './http/app.js';
+import type { Logger } from './log.js';
+import { CommandBus } from './messaging/command-bus.js';
+import { connectNats } from './messaging/nats.js';
+import { ensureTopology } from './messaging/topology.js';
+import { startNatsApi } from './nats-api/service.js';
+import { names } from './protocol/subjects.js';
+import { Shutdown } from './shutdown.js';
+import { ResourceCache } from './storage/cache.js';
+import { migrate, openOrm, type Orm } from './storage/orm.js';
+import { Queries } from './storage/queries.js';
+
+/** A started process: whatever roles it runs, and how to stop it. */
+export interface Runtime {
+  readonly config: Config;
+  readonly roles: readonly Role[];
+  readonly app?: FastifyInstance;
+  /** `http://host:port` of the api role once listening. */
+  url?: string;
+  actors?: ActorSystem;
+  nc?: NatsConnection;
+  orm?: Orm;
+  readonly shutdown: Shutdown;
+  stop(): Promise<void>;
+}
+
+async function retry<T>(what: string, log: Logger, attempt: () => Promise<T>, isStopping: () => boolean): Promise<T> {
+  for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (isStopping()) throw err;
+      log.warn({ err, retry_in_ms: delay }, `${what} not reachable yet`);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+/**
+ * Starts the roles of one process. The HTTP listener (api role) comes up first and answers 503 on
+ * /health/ready and on every route until MySQL is migrated and NATS is connected; dependencies that are
+ * not reachable yet are retried with backoff instead of crashing the process.
+ */
+export async function startRuntime(config: Config, log: Logger, opts: { listen?: boolean } = { listen: true }): Promise<Runtime> {
+  const ns = names(config.namespace);
+  const shutdown = new Shutdown(log);
+  let stopping = false;
+  let ready = false;
+  let service: ChatService | undefined;
+  const deps: { queries?: Queries; nc?: NatsConnection } = {};
+  const cache = ResourceCache.connect(config.redisUrl, config.namespace, config.cacheTtlSeconds, log.child({ component: 'cache' }));
+  const roles = config.roles;
+
+  const runtime: Runtime = {
+    config, roles, shutdown,
+    stop: async () => {
+      stopping = true;
+      await shutdown.run();
+    },
+  };
+
+  const readiness = async (): Promise<Record<string, boolean>> => ({
+    started: ready,
+    mysql: deps.queries ? await deps.queries.ping() : false,
+    nats: deps.nc ? !deps.nc.isClosed() && deps.nc.info !== undefined : false,
+  });
+
+  let app: FastifyInstance | undefined;
+  if (roles.includes('api')) {
+    app = await buildApp({
+      service: () => {
+        if (!service) throw UnavailableError.dependency('the service (still starting)');
+        return service;
+      },
+      log: log.child({ role: 'api' }),
+      ready: readiness,
+      bodyLimit: config.bodyLimitBytes,
+    });
+    (runtime as { app?: FastifyInstance }).app = app;
+    shutdown.add('http', () => app!.close());
+    if (opts.listen !== false) {
+      runtime.url = await app.listen({ port: config.port, host: config.host });
+    }
+  }
+
+  await retry('MySQL', log, () => migrate(config.databaseUrl, log), () => stopping);
+  const orm = (runtime.orm = await openOrm(config.databaseUrl, config.databasePoolSize));
+  const queries = (deps.queries = new Queries(orm));
+  const nc = (runtime.nc = deps.nc = await retry('NATS', log, () => connectNats(config.natsUrl, `chat-${roles.join('+')}`, log), () => stopping));
+  await retry('JetStream', log, () => ensureTopology(nc, ns, { replicas: config.natsReplicas, leaseTtlMs: config.leaseTtlMs }), () => stopping);
+
+  if (app) {
+    const bus = new CommandBus(nc, ns, config.partitions, config.commandTimeoutMs, log.child({ component: 'command-bus' }));
+    bus.start();
+    service = new ChatService(bus, queries, cache);
+    const natsApi: Service = await startNatsApi(nc, ns, service, log.child({ role: 'api', transport: 'nats' }));
+    shutdown.add('nats-api', () => natsApi.stop());
+    shutdown.add('command-bus', () => bus.close());
+  }
+  if (roles.includes('actors')) {
+    runtime.actors = await ActorSystem.start({ nc, orm, cache, names: ns, config, log });
+    shutdown.add('actors', () => runtime.actors!.stop());
+  }
+
+  shutdown.add('nats', () => nc.drain());
+  shutdown.add('mysql', () => orm.close());
+  shutdown.add('redis', () => cache.close());
+  ready = true;
+  log.info({ roles, url: runtime.url, namespace: config.namespace }, 'started');
+  return runtime;
+}

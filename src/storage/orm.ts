@@ -1,0 +1,86 @@
+import { MikroORM, type Options } from '@mikro-orm/mysql';
+import { MySqlDriver } from '@mikro-orm/mysql';
+import { Migrator } from '@mikro-orm/migrations';
+import mysql from 'mysql2/promise';
+import type { Logger } from '../log.js';
+import { entities } from './entities/index.js';
+import { migrationsList } from './migrations/index.js';
+
+export type Orm = MikroORM;
+
+interface DatabaseTarget {
+  url: URL;
+  dbName: string;
+}
+
+function target(databaseUrl: string): DatabaseTarget {
+  const url = new URL(databaseUrl);
+  const dbName = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (!/^[A-Za-z0-9_]{1,64}$/.test(dbName)) throw new Error(`DATABASE_URL must name a database ([A-Za-z0-9_]), got "${dbName}"`);
+  return { url, dbName };
+}
+
+function serverOptions(url: URL): mysql.ConnectionOptions {
+  return {
+    host: url.hostname,
+    port: url.port ? Number(url.port) : 3306,
+    user: decodeURIComponent(url.username || 'root'),
+    password: decodeURIComponent(url.password),
+    connectTimeout: 5000,
+  };
+}
+
+export function ormOptions(databaseUrl: string, poolSize: number): Options {
+  const { url, dbName } = target(databaseUrl);
+  const server = serverOptions(url);
+  return {
+    driver: MySqlDriver,
+    dbName,
+    host: server.host,
+    port: server.port,
+    user: server.user,
+    password: server.password,
+    entities,
+    extensions: [Migrator],
+    migrations: { migrationsList, transactional: false, allOrNothing: false, tableName: 'schema_migrations', silent: true },
+    pool: { min: 0, max: poolSize },
+    forceUtcTimezone: true,
+    timezone: '+00:00',
+    allowGlobalContext: false,
+    discovery: { disableDynamicFileAccess: true },
+    driverOptions: { connection: { timezone: 'Z', supportBigNumbers: true, bigNumberStrings: false, charset: 'utf8mb4' } },
+    debug: false,
+  };
+}
+
+/**
+ * Creates the database if missing and applies pending migrations. Several processes may start at once:
+ * a named MySQL lock (GET_LOCK) lets one migrate while the others wait.
+ */
+export async function migrate(databaseUrl: string, log: Logger): Promise<void> {
+  const { url, dbName } = target(databaseUrl);
+  const conn = await mysql.createConnection(serverOptions(url));
+  try {
+    await conn.query(`CREATE DATABASE IF NOT EXISTS \`${dbName}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    const lockName = `${dbName}.migrations`;
+    const [rows] = await conn.query('SELECT GET_LOCK(?, 60) AS got', [lockName]);
+    if ((rows as { got: number }[])[0]?.got !== 1) throw new Error('timed out waiting for the migration lock');
+    try {
+      const orm = await MikroORM.init({ ...ormOptions(databaseUrl, 1), pool: { min: 0, max: 1 } });
+      try {
+        const applied = await orm.getMigrator().up();
+        if (applied.length > 0) log.info({ migrations: applied.map((m) => m.name) }, 'database migrated');
+      } finally {
+        await orm.close(true);
+      }
+    } finally {
+      await conn.query('SELECT RELEASE_LOCK(?)', [lockName]);
+    }
+  } finally {
+    await conn.end();
+  }
+}
+
+export async function openOrm(databaseUrl: string, poolSize: number): Promise<Orm> {
+  return MikroORM.init(ormOptions(databaseUrl, poolSize));
+}

@@ -1,0 +1,107 @@
+import type { Orm } from './orm.js';
+import type { ApplicationRow, ChatRow, MessageRow } from './presenters.js';
+
+/**
+ * Every read the service makes, as plain SQL over unique or primary keys (see test/storage/explain.test.ts:
+ * none of them scans). Lists are keyset-paginated: `after` is exclusive, and one extra row tells whether
+ * a next page exists.
+ */
+export class Queries {
+  constructor(private readonly orm: Orm) {}
+
+  private async all<T>(sql: string, params: unknown[]): Promise<T[]> {
+    return (await this.orm.em.getConnection().execute(sql, params, 'all')) as T[];
+  }
+
+  private async one<T>(sql: string, params: unknown[]): Promise<T | undefined> {
+    return (await this.all<T>(sql, params))[0];
+  }
+
+  static readonly sql = {
+    applicationByToken: 'SELECT id, token, name, chats_count, version, created_at, updated_at FROM applications WHERE token = ?',
+    applicationsFirst: 'SELECT id, token, name, chats_count, version, created_at, updated_at FROM applications ORDER BY id LIMIT ?',
+    applicationsAfter: `SELECT id, token, name, chats_count, version, created_at, updated_at FROM applications
+      WHERE id > (SELECT id FROM applications WHERE token = ?) ORDER BY id LIMIT ?`,
+    chatByNumber: `SELECT c.id, c.application_id, c.number, c.name, c.messages_count, c.version, c.created_at, c.updated_at
+      FROM chats c JOIN applications a ON a.id = c.application_id WHERE a.token = ? AND c.number = ?`,
+    chatsAfter: `SELECT id, application_id, number, name, messages_count, version, created_at, updated_at FROM chats
+      WHERE application_id = ? AND number > ? ORDER BY number LIMIT ?`,
+    messageByNumber: `SELECT m.id, m.chat_id, m.number, m.body, m.version, m.created_at, m.updated_at
+      FROM messages m JOIN chats c ON c.id = m.chat_id JOIN applications a ON a.id = c.application_id
+      WHERE a.token = ? AND c.number = ? AND m.number = ?`,
+    messagesAfter: `SELECT id, chat_id, number, body, version, created_at, updated_at FROM messages
+      WHERE chat_id = ? AND number > ? ORDER BY number LIMIT ?`,
+    messagesByNumbers: (n: number): string => `SELECT id, chat_id, number, body, version, created_at, updated_at FROM messages
+      WHERE chat_id = ? AND number IN (${new Array(n).fill('?').join(', ')}) ORDER BY number`,
+    applicationByCommandId: 'SELECT id, token, name, chats_count, version, created_at, updated_at FROM applications WHERE command_id = ?',
+    chatByCommandId: `SELECT c.id, c.application_id, c.number, c.name, c.messages_count, c.version, c.created_at, c.updated_at
+      FROM chats c WHERE c.command_id = ?`,
+    messageByCommandId: 'SELECT id, chat_id, number, body, version, created_at, updated_at FROM messages WHERE command_id = ?',
+    lastChatNumber: 'SELECT MAX(number) AS last FROM chats WHERE application_id = ?',
+    lastMessageNumber: 'SELECT MAX(number) AS last FROM messages WHERE chat_id = ?',
+  } as const;
+
+  applicationByToken(token: string): Promise<ApplicationRow | undefined> {
+    return this.one(Queries.sql.applicationByToken, [token]);
+  }
+
+  listApplications(afterToken: string | undefined, limit: number): Promise<ApplicationRow[]> {
+    return afterToken === undefined
+      ? this.all(Queries.sql.applicationsFirst, [limit])
+      : this.all(Queries.sql.applicationsAfter, [afterToken, limit]);
+  }
+
+  chatByNumber(token: string, number: number): Promise<ChatRow | undefined> {
+    return this.one(Queries.sql.chatByNumber, [token, number]);
+  }
+
+  listChats(applicationId: number, after: number, limit: number): Promise<ChatRow[]> {
+    return this.all(Queries.sql.chatsAfter, [applicationId, after, limit]);
+  }
+
+  messageByNumber(token: string, chatNumber: number, number: number): Promise<MessageRow | undefined> {
+    return this.one(Queries.sql.messageByNumber, [token, chatNumber, number]);
+  }
+
+  listMessages(chatId: number, after: number, limit: number): Promise<MessageRow[]> {
+    return this.all(Queries.sql.messagesAfter, [chatId, after, limit]);
+  }
+
+  /** The messages of one chat with the given numbers, ordered by number (search hydration). */
+  messagesByNumbers(chatId: number, numbers: number[]): Promise<MessageRow[]> {
+    if (numbers.length === 0) return Promise.resolve([]);
+    return this.all(Queries.sql.messagesByNumbers(numbers.length), [chatId, ...numbers]);
+  }
+
+  /** Rows an earlier attempt of the same command created (redelivery or an Idempotency-Key retry). */
+  applicationByCommandId(commandId: string): Promise<ApplicationRow | undefined> {
+    return this.one(Queries.sql.applicationByCommandId, [commandId]);
+  }
+
+  chatByCommandId(commandId: string): Promise<ChatRow | undefined> {
+    return this.one(Queries.sql.chatByCommandId, [commandId]);
+  }
+
+  messageByCommandId(commandId: string): Promise<MessageRow | undefined> {
+    return this.one(Queries.sql.messageByCommandId, [commandId]);
+  }
+
+  async lastChatNumber(applicationId: number): Promise<number> {
+    const row = await this.one<{ last: number | null }>(Queries.sql.lastChatNumber, [applicationId]);
+    return Number(row?.last ?? 0);
+  }
+
+  async lastMessageNumber(chatId: number): Promise<number> {
+    const row = await this.one<{ last: number | null }>(Queries.sql.lastMessageNumber, [chatId]);
+    return Number(row?.last ?? 0);
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.all('SELECT 1', []);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import mysql from 'mysql2/promise';
+import { connect } from 'nats';
+import { loadConfig, type Config } from '../../src/config.js';
+import { names } from '../../src/protocol/subjects.js';
+
+export const MYSQL_URL = process.env['TEST_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306';
+export const NATS_URL = process.env['TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222';
+export const REDIS_URL = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+export const SEARCH_URL = process.env['TEST_ELASTICSEARCH_URL'] ?? 'http://127.0.0.1:9200';
+
+/** A fresh namespace and database per test: nothing is shared between tests or runs. */
+export function uniqueName(prefix = 't'): string {
+  return `${prefix}${randomBytes(5).toString('hex')}`;
+}
+
+/** Environment variables for a test deployment (also handed to child processes). */
+export function testEnv(namespace: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NAMESPACE: namespace,
+    DATABASE_URL: `${MYSQL_URL}/${namespace}`,
+    NATS_URL,
+    REDIS_URL,
+    ELASTICSEARCH_URL: SEARCH_URL,
+    PARTITIONS: '8',
+    LEASE_TTL_MS: '2000',
+    COMMAND_TIMEOUT_MS: '5000',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
+    ...extra,
+  };
+}
+
+export function testConfig(namespace: string, extra: Record<string, string> = {}, overrides: Partial<Config> = {}): Config {
+  return loadConfig(testEnv(namespace, extra), overrides);
+}
+
+/** Drops what a test deployment created: its database, streams and KV bucket. */
+export async function dropDeployment(namespace: string): Promise<void> {
+  const conn = await mysql.createConnection(MYSQL_URL);
+  await conn.query(`DROP DATABASE IF EXISTS \`${namespace}\``).finally(() => conn.end());
+  const nc = await connect({ servers: NATS_URL });
+  try {
+    const jsm = await nc.jetstreamManager();
+    const n = names(namespace);
+    for (const stream of [n.commandsStream, n.eventsStream, `KV_${n.ownershipBucket}`]) {
+      await jsm.streams.delete(stream).catch(() => undefined);
+    }
+  } finally {
+    await nc.close();
+  }
+}
