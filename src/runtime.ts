@@ -10,6 +10,7 @@ import { CommandBus } from './messaging/command-bus.js';
 import { connectNats } from './messaging/nats.js';
 import { ensureTopology } from './messaging/topology.js';
 import { startNatsApi } from './nats-api/service.js';
+import { startProjections, type Projections } from './projections/index.js';
 import { names } from './protocol/subjects.js';
 import { Shutdown } from './shutdown.js';
 import { ResourceCache } from './storage/cache.js';
@@ -24,6 +25,7 @@ export interface Runtime {
   /** `http://host:port` of the api role once listening. */
   url?: string;
   actors?: ActorSystem;
+  projections?: Projections;
   nc?: NatsConnection;
   orm?: Orm;
   readonly shutdown: Shutdown;
@@ -106,6 +108,11 @@ export async function startRuntime(config: Config, log: Logger, opts: { listen?:
   if (roles.includes('actors')) {
     runtime.actors = await ActorSystem.start({ nc, orm, cache, names: ns, config, log });
     shutdown.add('actors', () => runtime.actors!.stop());
+  }
+
+  if (roles.includes('projections')) {
+    runtime.projections = await startProjections({ nc, orm, cache, names: ns, config, log });
+    shutdown.add('projections', () => runtime.projections!.stop());
   }
 
   shutdown.add('nats', () => nc.drain());
