@@ -31,7 +31,7 @@ export const settings = {
   partitions: { env: 'PARTITIONS', kind: 'int', default: '64', description: 'Number of command partitions (fixed for the life of a deployment: it decides routing).' },
   commandTimeoutMs: { env: 'COMMAND_TIMEOUT_MS', kind: 'int', default: '5000', description: 'How long a write request waits for its actor before answering 503 with Retry-After.' },
   commandAckWaitMs: { env: 'COMMAND_ACK_WAIT_MS', kind: 'int', default: '30000', description: 'JetStream ack wait of command consumers: an unacknowledged command is redelivered after it.' },
-  leaseTtlMs: { env: 'LEASE_TTL_MS', kind: 'int', default: '6000', description: 'Partition lease and membership time-to-live; a dead actor process loses its partitions after it.' },
+  leaseTtlMs: { env: 'LEASE_TTL_MS', kind: 'int', default: '10000', description: 'Partition lease and membership time-to-live; a dead actor process loses its partitions after it.' },
   actorIdleMs: { env: 'ACTOR_IDLE_MS', kind: 'int', default: '60000', description: 'An actor idle this long is passivated (its memory freed; it reloads on its next command).' },
   actorMaxActive: { env: 'ACTOR_MAX_ACTIVE', kind: 'int', default: '50000', description: 'Upper bound of live actors per partition worker; the least recently used idle ones are passivated beyond it.' },
   mailboxCapacity: { env: 'MAILBOX_CAPACITY', kind: 'int', default: '1024', description: 'Commands in flight per partition worker (mailboxes plus uncommitted writes) before it stops pulling: backpressure.' },
@@ -39,6 +39,14 @@ export const settings = {
   cacheTtlSeconds: { env: 'CACHE_TTL_SECONDS', kind: 'int', default: '5', description: 'Time-to-live of resources cached in Redis; bounds how stale a cached counter can be (writes overwrite the cache at once).' },
   shutdownTimeoutMs: { env: 'SHUTDOWN_TIMEOUT_MS', kind: 'int', default: '15000', description: 'Graceful shutdown budget; work still in flight after it is handed back to JetStream for redelivery.' },
   bodyLimitBytes: { env: 'BODY_LIMIT_BYTES', kind: 'int', default: '1048576', description: 'Largest accepted HTTP request body (413 above).' },
+  searchEngine: { env: 'SEARCH_ENGINE', kind: 'string', default: 'auto', description: 'Search engine at ELASTICSEARCH_URL: auto (detected), elasticsearch or opensearch.' },
+  searchTimeoutMs: { env: 'SEARCH_TIMEOUT_MS', kind: 'int', default: '3000', description: 'Timeout of one search request; past it the search answers 503 with Retry-After.' },
+  searchShards: { env: 'SEARCH_SHARDS', kind: 'int', default: '1', description: 'Primary shards of a new message index (documents are routed by chat).' },
+  searchReplicas: { env: 'SEARCH_REPLICAS', kind: 'int', default: '0', description: 'Replicas of a new message index (1 or more on a multi-node cluster).' },
+  indexerBatchMax: { env: 'INDEXER_BATCH_MAX', kind: 'int', default: '500', description: 'Most message events the search indexer writes in one bulk request.' },
+  indexerFlushMs: { env: 'INDEXER_FLUSH_MS', kind: 'int', default: '100', description: 'Longest time the search indexer holds an event before writing its batch.' },
+  countersFlushMs: { env: 'COUNTERS_FLUSH_MS', kind: 'int', default: '250', description: 'Longest time the counters projection holds an event before updating chats_count / messages_count.' },
+  reconcileIntervalMs: { env: 'RECONCILE_INTERVAL_MS', kind: 'int', default: '300000', description: 'Period of the counters reconciliation that recounts from the tables and repairs drift (0 = off).' },
 } as const satisfies Record<string, Setting>;
 
 type Settings = typeof settings;
@@ -83,5 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   const config = { ...out, ...overrides } as Config;
   if (config.partitions < 1 || config.partitions > 4096) throw new ConfigError('PARTITIONS must be between 1 and 4096');
+  if (!['auto', 'elasticsearch', 'opensearch'].includes(config.searchEngine)) throw new ConfigError(`SEARCH_ENGINE must be auto, elasticsearch or opensearch, got "${config.searchEngine}"`);
+  if (config.indexerBatchMax < 1) throw new ConfigError('INDEXER_BATCH_MAX must be at least 1');
   return Object.freeze(config);
 }

@@ -12,6 +12,9 @@ import { ensureTopology } from './messaging/topology.js';
 import { startNatsApi } from './nats-api/service.js';
 import { startProjections, type Projections } from './projections/index.js';
 import { names } from './protocol/subjects.js';
+import { SearchEngine } from './search/engine.js';
+import { indexNames } from './search/index-definition.js';
+import { MessageSearch } from './search/message-search.js';
 import { Shutdown } from './shutdown.js';
 import { ResourceCache } from './storage/cache.js';
 import { migrate, openOrm, type Orm } from './storage/orm.js';
@@ -100,7 +103,9 @@ export async function startRuntime(config: Config, log: Logger, opts: { listen?:
   if (app) {
     const bus = new CommandBus(nc, ns, config.partitions, config.commandTimeoutMs, log.child({ component: 'command-bus' }));
     bus.start();
-    service = new ChatService(bus, queries, cache);
+    const searchEngine = SearchEngine.fromConfig(config);
+    service = new ChatService(bus, queries, cache, new MessageSearch(searchEngine, indexNames(config.namespace)));
+    shutdown.add('search', () => searchEngine.close());
     const natsApi: Service = await startNatsApi(nc, ns, service, log.child({ role: 'api', transport: 'nats' }));
     shutdown.add('nats-api', () => natsApi.stop());
     shutdown.add('command-bus', () => bus.close());

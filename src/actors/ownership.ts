@@ -79,7 +79,8 @@ export class Ownership {
 
   private liveMembers(now: number): string[] {
     const live = [this.memberId];
-    for (const [id, seen] of this.members) if (id !== this.memberId && now - seen < this.ttlMs) live.push(id);
+    // a member is dead once its heartbeat is older than the lease TTL plus one renewal interval of slack
+    for (const [id, seen] of this.members) if (id !== this.memberId && now - seen < this.ttlMs + this.interval) live.push(id);
     return live;
   }
 
@@ -104,13 +105,8 @@ export class Ownership {
   private async tick(): Promise<void> {
     if (this.stopped) return;
     const now = Date.now();
-    try {
-      await this.heartbeat();
-    } catch (err) {
-      this.log.warn({ err }, 'membership heartbeat failed');
-    }
+    const work: Promise<void>[] = [this.heartbeat().catch((err) => this.log.warn({ err }, 'membership heartbeat failed'))];
     const members = this.liveMembers(now);
-    const work: Promise<void>[] = [];
     for (let p = 0; p < this.partitions; p++) {
       if (this.busy.has(p)) continue;
       const mine = this.desiredOwner(p, members) === this.memberId;

@@ -1,5 +1,5 @@
-import type { Consumer, JsMsg, NatsConnection } from 'nats';
-import { AckPolicy, DeliverPolicy, nanos } from 'nats';
+import type { JetStreamPullSubscription, JsMsg, NatsConnection } from 'nats';
+import { AckPolicy, DeliverPolicy, consumerOpts, nanos } from 'nats';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { decodeJson } from '../messaging/nats.js';
@@ -14,6 +14,8 @@ import type { ActorContext } from './context.js';
 import { Delivery } from './delivery.js';
 import { Region } from './region.js';
 import { RegistrarActor } from './registrar-actor.js';
+
+const PULL_EXPIRES_MS = 1000;
 
 type AnyActor = RegistrarActor | ApplicationActor | ChatActor;
 
@@ -43,6 +45,10 @@ export class PartitionWorker {
   private readonly log: Logger;
   private running = true;
   private loop?: Promise<void>;
+  private sub?: JetStreamPullSubscription;
+  /** Messages received for the pull request in flight, and how to wake the loop when it is satisfied. */
+  private received = 0;
+  private pullWaiter?: () => void;
   private reaper?: NodeJS.Timeout;
   private spaceWaiter?: () => void;
   /** Set when the worker died on its own (fatal error); the owner restarts it. */
@@ -86,15 +92,25 @@ export class PartitionWorker {
     } catch {
       await jsm.consumers.update(names.commandsStream, durable, { ack_wait: wanted.ack_wait, max_ack_pending: wanted.max_ack_pending });
     }
-    const consumer = await nc.jetstream().consumers.get(names.commandsStream, durable);
+    // One long-lived pull subscription: every message the server delivers to it reaches `dispatch`, even one
+    // that arrives just as a pull request expires (a per-fetch inbox would drop it until ack wait).
+    const opts = consumerOpts();
+    opts.bind(names.commandsStream, durable);
+    opts.manualAck();
+    opts.callback((err, msg) => {
+      if (msg) this.dispatch(msg);
+      else if (err && !/408|404|409|timeout/i.test(String(err))) this.log.warn({ err }, 'pull subscription error');
+    });
+    this.sub = await nc.jetstream().pullSubscribe(names.commandFilter(this.partition), opts);
     const every = Math.max(1000, Math.floor(config.actorIdleMs / 2));
     this.reaper = setInterval(() => this.region.reap(), every);
     this.reaper.unref();
-    this.loop = this.pull(consumer);
+    this.loop = this.pull(this.sub);
     this.log.info('partition started');
   }
 
-  private async pull(consumer: Consumer): Promise<void> {
+  /** Issues one pull request at a time, sized to the free capacity, and waits until it is served or expires. */
+  private async pull(sub: JetStreamPullSubscription): Promise<void> {
     const capacity = this.deps.config.mailboxCapacity;
     while (this.running) {
       const free = capacity - this.unsettled.size;
@@ -102,18 +118,30 @@ export class PartitionWorker {
         await new Promise<void>((resolve) => (this.spaceWaiter = resolve));
         continue;
       }
+      const want = Math.min(free, 256);
+      this.received = 0;
       try {
-        const batch = await consumer.fetch({ max_messages: Math.min(free, 256), expires: 1000 });
-        for await (const msg of batch) this.dispatch(msg);
+        sub.pull({ batch: want, expires: PULL_EXPIRES_MS });
       } catch (err) {
-        if (!this.running) break;
-        this.log.warn({ err }, 'fetch failed; retrying');
-        await new Promise((r) => setTimeout(r, 500));
+        this.log.warn({ err }, 'pull failed; retrying');
       }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, PULL_EXPIRES_MS);
+        function done(): void {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.pullWaiter = () => {
+          if (this.received >= want || !this.running) done();
+        };
+      });
+      this.pullWaiter = undefined;
     }
   }
 
   private dispatch(msg: JsMsg): void {
+    this.received++;
+    this.pullWaiter?.();
     let envelope: CommandEnvelope;
     try {
       const decoded = decodeJson(msg.data);
@@ -182,6 +210,7 @@ export class PartitionWorker {
   async stop(reason: StopReason, budgetMs = this.deps.config.shutdownTimeoutMs): Promise<void> {
     this.running = false;
     this.spaceWaiter?.();
+    this.pullWaiter?.();
     if (this.reaper) clearInterval(this.reaper);
     if (reason === 'drain') {
       await this.loop?.catch(() => undefined);
@@ -193,6 +222,9 @@ export class PartitionWorker {
     this.committer.abort(new Error(`partition ${this.partition} stopped (${reason})`));
     for (const delivery of [...this.unsettled]) delivery.nak();
     if (reason === 'lost') await this.loop?.catch(() => undefined);
+    // a pull request may still be open on the server: anything it delivers now is handed straight back
+    if (reason === 'drain') await new Promise((r) => setTimeout(r, PULL_EXPIRES_MS + 100));
+    this.sub?.unsubscribe();
     this.region.clear();
     this.log.info({ reason }, 'partition stopped');
   }

@@ -1,9 +1,10 @@
-import { AppError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { commandIdFor } from '../domain/idempotency.js';
 import { limits } from '../domain/limits.js';
 import type { CommandBus } from '../messaging/command-bus.js';
 import type { Command } from '../protocol/commands.js';
 import type { ApplicationResource, ChatResource, MessageResource } from '../protocol/resources.js';
+import type { MessageSearch } from '../search/message-search.js';
 import type { ResourceCache } from '../storage/cache.js';
 import { presentApplication, presentChat, presentMessage } from '../storage/presenters.js';
 import type { Queries } from '../storage/queries.js';
@@ -39,6 +40,7 @@ export class ChatService {
     private readonly bus: CommandBus,
     private readonly queries: Queries,
     private readonly cache: ResourceCache,
+    private readonly search: MessageSearch,
   ) {}
 
   private send<T>(command: Command, meta: RequestMeta): Promise<Created<T>> {
@@ -61,6 +63,7 @@ export class ChatService {
   }
 
   async getApplication(token: string): Promise<ApplicationResource> {
+    checkToken(token);
     const key = this.cache.keys.application(token);
     const cached = await this.cache.get<ApplicationResource>(key);
     if (cached) return cached;
@@ -91,6 +94,7 @@ export class ChatService {
   }
 
   async getChat(token: string, chatNumber: number): Promise<ChatResource> {
+    checkToken(token);
     checkNumber(chatNumber, () => NotFoundError.chat(token, chatNumber));
     const key = this.cache.keys.chat(token, chatNumber);
     const cached = await this.cache.get<ChatResource>(key);
@@ -125,6 +129,7 @@ export class ChatService {
   }
 
   async getMessage(token: string, chatNumber: number, number: number): Promise<MessageResource> {
+    checkToken(token);
     checkNumber(chatNumber, () => NotFoundError.chat(token, chatNumber));
     checkNumber(number, () => NotFoundError.message(token, chatNumber, number));
     const key = this.cache.keys.message(token, chatNumber, number);
@@ -149,14 +154,15 @@ export class ChatService {
   }
 
   async searchMessages(token: string, chatNumber: number, query: string, after: number, limit: number): Promise<Page<MessageResource>> {
-    await this.chatId(token, chatNumber);
-    void query; void after; void limit;
-    throw new AppError('not_implemented', 501, 'message search is not available yet');
+    if (query.length === 0) throw ValidationError.field('query', 'must not be empty');
+    await this.chatId(token, chatNumber); // 404 for an unknown application or chat, even when search is down
+    return this.search.search(token, chatNumber, query, after, limit);
   }
 
   // ---- immutable id lookups (cached in process)
 
   async applicationId(token: string): Promise<number> {
+    checkToken(token);
     const known = this.applicationIds.get(token);
     if (known !== undefined) return known;
     const row = await this.queries.applicationByToken(token);
@@ -166,6 +172,7 @@ export class ChatService {
   }
 
   async chatId(token: string, chatNumber: number): Promise<number> {
+    checkToken(token);
     checkNumber(chatNumber, () => NotFoundError.chat(token, chatNumber));
     const key = `${token}.${chatNumber}`;
     const known = this.chatIds.get(key);
@@ -180,7 +187,7 @@ export class ChatService {
   }
 }
 
-/** Tokens are base64url; anything else cannot exist (and must never reach a NATS subject). */
+/** Tokens are base64url; anything else cannot exist (and must never reach a NATS subject, nor a MySQL comparison: a non-ASCII token there is a collation error). */
 function checkToken(token: string): void {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(token)) throw NotFoundError.application(token);
 }

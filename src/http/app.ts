@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../log.js';
 import type { ChatService } from '../gateway/chat-service.js';
-import { registerErrorHandling } from './error-handler.js';
+import { NotFoundError, ValidationError } from '../domain/errors.js';
+import { registerErrorHandling, sendError } from './error-handler.js';
 import { registerJsonParser } from './json-parser.js';
 import { applicationRoutes } from './routes/applications.js';
 import { chatRoutes } from './routes/chats.js';
@@ -33,6 +34,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // errors the router raises before any route (bad percent-encoding, an over-long path segment) get the API's
+    // error shape too; an over-long segment names nothing that can exist (tokens are short, numbers bounded)
+    frameworkErrors: (err, request, reply) => {
+      void reply.header('X-Request-Id', request.id);
+      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') return sendError(reply, new NotFoundError(`no resource at ${request.method} ${request.url.split('?')[0]?.slice(0, 200)}`));
+      return sendError(reply, new ValidationError(err.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid (bad percent-encoding?)' : 'bad request'));
+    },
   });
   app.addHook('onSend', async (request, reply) => {
     void reply.header('X-Request-Id', request.id);

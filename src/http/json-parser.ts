@@ -3,7 +3,7 @@ import { ValidationError } from '../domain/errors.js';
 
 /**
  * JSON bodies: an empty body counts as no body (so `POST /chats` with a JSON content type and nothing
- * else is fine), malformed JSON is a 400 `malformed_json`. Other content types are refused with 415.
+ * else is fine), malformed JSON is a 400 `malformed_json`. A non-empty body of any other content type is refused with 415.
  */
 export function registerJsonParser(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
@@ -18,4 +18,9 @@ export function registerJsonParser(app: FastifyInstance): void {
   };
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parse);
   app.addContentTypeParser(/^application\/[a-z0-9.+-]+\+json$/, { parseAs: 'string' }, parse);
+  // any other content type: an empty body is no body (e.g. `curl -X POST -d ''` sends a form type), anything else is a 415
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, raw, done) => {
+    if (raw.length === 0) return done(null, undefined);
+    done(new ValidationError('request body must be JSON (Content-Type: application/json)', 'unsupported_media_type', 415), undefined);
+  });
 }

@@ -2,8 +2,13 @@ import type { NatsConnection } from 'nats';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Names } from '../protocol/subjects.js';
+import { SearchEngine } from '../search/engine.js';
+import { indexNames } from '../search/index-definition.js';
 import type { ResourceCache } from '../storage/cache.js';
 import type { Orm } from '../storage/orm.js';
+import { CounterReconciler } from './counter-reconciler.js';
+import { CountersProjection } from './counters.js';
+import { SearchIndexer } from './search-indexer.js';
 
 export interface ProjectionDeps {
   nc: NatsConnection;
@@ -15,11 +20,34 @@ export interface ProjectionDeps {
 }
 
 export interface Projections {
+  readonly indexer: SearchIndexer;
+  readonly counters: CountersProjection;
+  readonly reconciler: CounterReconciler;
   stop(): Promise<void>;
 }
 
-/** The `projections` role: consumers of the EVENTS stream that keep derived state (search index, counters). */
+/**
+ * The `projections` role: durable consumers of the EVENTS stream that keep derived state — the search
+ * index and the chats_count / messages_count columns — plus the periodic counters reconciliation.
+ * Nothing here blocks on the search engine: while it is down the indexer retries in the background.
+ */
 export async function startProjections(deps: ProjectionDeps): Promise<Projections> {
-  deps.log.child({ role: 'projections' }).info('projections role has no projection yet');
-  return { stop: async () => undefined };
+  const log = deps.log.child({ role: 'projections' });
+  const { config } = deps;
+  const engine = SearchEngine.fromConfig(config);
+  const indexer = new SearchIndexer(deps.nc, deps.names, engine, indexNames(config.namespace), config, log.child({ projection: 'search-indexer' }));
+  const counters = new CountersProjection(deps.nc, deps.names, deps.orm, config, log.child({ projection: 'counters' }));
+  const reconciler = new CounterReconciler(deps.orm, config.reconcileIntervalMs, log.child({ component: 'counter-reconciler' }));
+  await indexer.start();
+  await counters.start();
+  reconciler.start();
+  log.info('projections started: search-indexer, counters');
+  return {
+    indexer, counters, reconciler,
+    stop: async () => {
+      await reconciler.stop();
+      await Promise.all([indexer.stop(), counters.stop()]);
+      await engine.close();
+    },
+  };
 }

@@ -3,6 +3,7 @@ import mysql from 'mysql2/promise';
 import { connect } from 'nats';
 import { loadConfig, type Config } from '../../src/config.js';
 import { names } from '../../src/protocol/subjects.js';
+import { indexNames } from '../../src/search/index-definition.js';
 
 export const MYSQL_URL = process.env['TEST_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306';
 export const NATS_URL = process.env['TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222';
@@ -23,7 +24,7 @@ export function testEnv(namespace: string, extra: Record<string, string> = {}): 
     REDIS_URL,
     ELASTICSEARCH_URL: SEARCH_URL,
     PARTITIONS: '8',
-    LEASE_TTL_MS: '2000',
+    LEASE_TTL_MS: '6000',
     COMMAND_TIMEOUT_MS: '5000',
     PORT: '0',
     HOST: '127.0.0.1',
@@ -36,7 +37,7 @@ export function testConfig(namespace: string, extra: Record<string, string> = {}
   return loadConfig(testEnv(namespace, extra), overrides);
 }
 
-/** Drops what a test deployment created: its database, streams and KV bucket. */
+/** Drops what a test deployment created: its database, streams, KV bucket and search indices. */
 export async function dropDeployment(namespace: string): Promise<void> {
   const conn = await mysql.createConnection(MYSQL_URL);
   await conn.query(`DROP DATABASE IF EXISTS \`${namespace}\``).finally(() => conn.end());
@@ -49,5 +50,18 @@ export async function dropDeployment(namespace: string): Promise<void> {
     }
   } finally {
     await nc.close();
+  }
+  await dropSearchIndices(namespace);
+}
+
+/** Deletes the search indices of a namespace, by name (Elasticsearch refuses wildcard deletes by default). */
+export async function dropSearchIndices(namespace: string, url = SEARCH_URL): Promise<void> {
+  try {
+    const res = await fetch(`${url}/_cat/indices/${indexNames(namespace).pattern}?format=json&h=index`, { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) return;
+    const indices = ((await res.json()) as { index: string }[]).map((i) => i.index);
+    if (indices.length > 0) await fetch(`${url}/${indices.join(',')}`, { method: 'DELETE', signal: AbortSignal.timeout(10_000) });
+  } catch {
+    // no engine running: nothing to drop
   }
 }

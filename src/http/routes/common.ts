@@ -17,10 +17,13 @@ export const idempotencyHeaders = {
   properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: limits.idempotencyKeyMax } },
 } as const;
 
+/** A path token of any length is just a token that does not exist (404 from the service), not a 400. */
+const token = { type: 'string', minLength: 1, description: fields.token.description } as const;
+
 export const params = {
-  application: { type: 'object', required: ['token'], properties: { token: fields.token } },
-  chat: { type: 'object', required: ['token', 'number'], properties: { token: fields.token, number: fields.pathNumber } },
-  message: { type: 'object', required: ['token', 'number', 'mnumber'], properties: { token: fields.token, number: fields.pathNumber, mnumber: fields.pathNumber } },
+  application: { type: 'object', required: ['token'], properties: { token } },
+  chat: { type: 'object', required: ['token', 'number'], properties: { token, number: fields.pathNumber } },
+  message: { type: 'object', required: ['token', 'number', 'mnumber'], properties: { token, number: fields.pathNumber, mnumber: fields.pathNumber } },
 } as const;
 
 export const listQuery = {

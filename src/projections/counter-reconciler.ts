@@ -1,0 +1,97 @@
+import type { Logger } from '../log.js';
+import type { Orm } from '../storage/orm.js';
+
+interface Parent {
+  table: 'applications' | 'chats';
+  column: 'chats_count' | 'messages_count';
+  /** COUNT(*) of the children of row `p`. */
+  truth: string;
+}
+
+const parents: Parent[] = [
+  { table: 'applications', column: 'chats_count', truth: '(SELECT COUNT(*) FROM chats c WHERE c.application_id = p.id)' },
+  { table: 'chats', column: 'messages_count', truth: '(SELECT COUNT(*) FROM messages m WHERE m.chat_id = p.id)' },
+];
+
+export interface ReconcileReport {
+  scanned: number;
+  raised: number;
+  lowered: number;
+}
+
+/**
+ * Periodic repair of the counters: recounts the children of every parent from the tables, in keyset
+ * batches over ids (plain consistent reads: no range stays locked), then fixes each drifted row with a
+ * single-row UPDATE. Raising uses GREATEST (a concurrent projection update can only be higher and right);
+ * lowering is a compare-and-set on the value read, so it never undoes a concurrent raise. A count read from
+ * the snapshot is never above the truth, and later events raise it again, so the result converges.
+ */
+export class CounterReconciler {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly orm: Orm,
+    private readonly intervalMs: number,
+    private readonly log: Logger,
+    private readonly batchSize = 500,
+  ) {}
+
+  start(): void {
+    if (this.intervalMs <= 0) return;
+    const tick = (): void => {
+      this.running = this.reconcile()
+        .then((report) => {
+          if (report.raised + report.lowered > 0) this.log.info(report, 'counters reconciled: drift repaired');
+        })
+        .catch((err: unknown) => this.log.warn({ err }, 'counters reconciliation failed; next run later'))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, this.intervalMs);
+        });
+    };
+    this.timer = setTimeout(tick, this.intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private async all<T>(query: string, params: unknown[]): Promise<T[]> {
+    return (await this.orm.em.getConnection().execute(query, params, 'all')) as T[];
+  }
+
+  private async run(query: string, params: unknown[]): Promise<number> {
+    const res = (await this.orm.em.getConnection().execute(query, params, 'run')) as { affectedRows?: number };
+    return Number(res.affectedRows ?? 0);
+  }
+
+  /** One full pass over applications and chats. */
+  async reconcile(): Promise<ReconcileReport> {
+    const report: ReconcileReport = { scanned: 0, raised: 0, lowered: 0 };
+    for (const parent of parents) {
+      let after = 0;
+      while (!this.stopped) {
+        const rows = await this.all<{ id: number; stored: number; truth: number }>(
+          `SELECT p.id, p.${parent.column} AS stored, ${parent.truth} AS truth FROM ${parent.table} p WHERE p.id > ? ORDER BY p.id LIMIT ?`,
+          [after, this.batchSize],
+        );
+        if (rows.length === 0) break;
+        after = Number(rows[rows.length - 1]!.id);
+        report.scanned += rows.length;
+        for (const row of rows) {
+          const stored = Number(row.stored);
+          const truth = Number(row.truth);
+          if (truth > stored) {
+            report.raised += await this.run(`UPDATE ${parent.table} SET ${parent.column} = GREATEST(${parent.column}, ?) WHERE id = ?`, [truth, row.id]);
+          } else if (truth < stored) {
+            report.lowered += await this.run(`UPDATE ${parent.table} SET ${parent.column} = ? WHERE id = ? AND ${parent.column} = ?`, [truth, row.id, stored]);
+          }
+        }
+      }
+    }
+    return report;
+  }
+}
