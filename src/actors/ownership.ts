@@ -52,7 +52,7 @@ export class Ownership {
   }
 
   async start(): Promise<void> {
-    const watch = await this.kv.watch({ key: 'member.>' });
+    const watch = await this.kv.watch({ key: '>' });
     this.watcher = watch;
     void (async () => {
       for await (const entry of watch) this.observe(entry);
@@ -62,9 +62,8 @@ export class Ownership {
     await new Promise((r) => setTimeout(r, Math.min(this.interval, 1000)));
     this.ticking = this.tick();
     await this.ticking;
-    this.timer = setInterval(() => {
-      if (!this.ticking) this.ticking = this.tick().finally(() => (this.ticking = undefined));
-    }, this.interval);
+    this.ticking = undefined;
+    this.timer = setInterval(() => this.kick(), this.interval);
   }
 
   private get interval(): number {
@@ -72,9 +71,19 @@ export class Ownership {
   }
 
   private observe(entry: KvEntry): void {
-    const id = entry.key.slice('member.'.length);
-    if (entry.operation === 'DEL' || entry.operation === 'PURGE') this.members.delete(id);
-    else this.members.set(id, Date.now());
+    const gone = entry.operation === 'DEL' || entry.operation === 'PURGE';
+    if (entry.key.startsWith('member.')) {
+      const id = entry.key.slice('member.'.length);
+      if (gone) this.members.delete(id);
+      else this.members.set(id, Date.now());
+    } else if (gone) {
+      this.kick(); // a lease was handed over: claim it now rather than at the next tick
+    }
+  }
+
+  private kick(): void {
+    if (this.stopped || this.ticking || !this.timer) return;
+    this.ticking = this.tick().finally(() => (this.ticking = undefined));
   }
 
   private liveMembers(now: number): string[] {

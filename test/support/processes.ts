@@ -52,7 +52,7 @@ export async function spawnService(namespace: string, env: Record<string, string
     output,
     ...(url ? { url } : {}),
     stop: async () => {
-      if (child.exitCode !== null) return child.exitCode;
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill('SIGTERM');
       const [code] = (await once(child, 'exit')) as [number | null];
       return code;

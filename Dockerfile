@@ -1,0 +1,60 @@
+# Chat service image. Stages:
+#   deps       all dependencies (npm ci)             → base of `build` and `test`
+#   build      TypeScript → dist/ (npm run build)
+#   test       sources + dev dependencies + Java/Maven: `docker compose run --rm test` runs `npm test`
+#   prod-deps  production dependencies only (npm ci --omit=dev)
+#   runtime    (default, last) dist/ + production node_modules + package.json, non-root, tini as PID 1
+# The same runtime image runs every role; pick them with ROLES=api|actors|projections (comma list).
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS base
+WORKDIR /app
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
+    NPM_CONFIG_FUND=false \
+    NPM_CONFIG_AUDIT=false
+
+FROM base AS deps
+COPY package.json package-lock.json ./
+RUN npm ci
+
+FROM deps AS build
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM deps AS test
+# Some tests stop and restart a search engine of their own: deploy/opensearch-local builds one from
+# Maven Central artifacts and runs it on Java 17. Built here once so that test runs need no download.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates curl openjdk-17-jdk-headless maven \
+ && rm -rf /var/lib/apt/lists/*
+COPY --chown=node:node . .
+RUN chown node:node /app
+USER node
+RUN bash deploy/opensearch-local/opensearch-local.sh build
+CMD ["npm", "test"]
+
+FROM base AS prod-deps
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev && npm cache clean --force
+
+FROM ${NODE_IMAGE} AS runtime
+# tini as PID 1: forwards SIGTERM to node (which shuts down gracefully and exits 0) and reaps zombies.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/*
+ENV NODE_ENV=production
+WORKDIR /app
+# Owned by root and read-only for the `node` user the process runs as.
+COPY package.json ./
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+USER node
+EXPOSE 3000
+# Meaningful for processes that run the api role (the default ROLES runs all three); the non-api
+# roles open no HTTP port, so docker-compose.yml disables this check for them.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["node", "dist/main.js"]

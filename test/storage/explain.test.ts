@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createLogger } from '../../src/log.js';
+import { migrate } from '../../src/storage/orm.js';
+import { Queries } from '../../src/storage/queries.js';
+import { openDb } from '../support/db.js';
+import { dropDeployment, testConfig, uniqueName } from '../support/env.js';
+
+/** Every read the service makes uses an index: EXPLAIN shows no full table scan (type ALL). */
+test('every query uses an index (EXPLAIN has no full scan)', async (t) => {
+  const namespace = uniqueName();
+  const config = testConfig(namespace);
+  t.after(() => dropDeployment(namespace));
+  await migrate(config.databaseUrl, createLogger('silent'));
+  const db = await openDb(namespace);
+  t.after(() => db.end());
+
+  // enough rows that the optimizer has a real choice
+  const now = new Date();
+  for (let a = 1; a <= 50; a++) {
+    await db.query('INSERT INTO applications (token, name, command_id, version, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)', [`tok${a}`, `app ${a}`, `cmd-app-${a}`, now, now]);
+  }
+  for (let c = 1; c <= 200; c++) {
+    await db.query('INSERT INTO chats (application_id, number, name, command_id, version, created_at, updated_at) VALUES (?, ?, NULL, ?, 1, ?, ?)', [(c % 50) + 1, c, `cmd-chat-${c}`, now, now]);
+  }
+  const values = Array.from({ length: 2000 }, (_, m) => [(m % 200) + 1, m + 1, `body ${m}`, `cmd-msg-${m}`, 1, now, now]);
+  await db.query('INSERT INTO messages (chat_id, number, body, command_id, version, created_at, updated_at) VALUES ?', [values]);
+  await db.query('ANALYZE TABLE applications, chats, messages');
+
+  const sql = Queries.sql;
+  const cases: Array<[string, string, unknown[]]> = [
+    ['applicationByToken', sql.applicationByToken, ['tok3']],
+    ['applicationsFirst', sql.applicationsFirst, [100]],
+    ['applicationsAfter', sql.applicationsAfter, ['tok3', 100]],
+    ['chatByNumber', sql.chatByNumber, ['tok3', 2]],
+    ['chatsAfter', sql.chatsAfter, [3, 0, 100]],
+    ['messageByNumber', sql.messageByNumber, ['tok3', 2, 7]],
+    ['messagesAfter', sql.messagesAfter, [3, 0, 100]],
+    ['messagesByNumbers', sql.messagesByNumbers(3), [3, 1, 2, 3]],
+    ['applicationByCommandId', sql.applicationByCommandId, ['cmd-app-3']],
+    ['chatByCommandId', sql.chatByCommandId, ['cmd-chat-3']],
+    ['messageByCommandId', sql.messageByCommandId, ['cmd-msg-3']],
+    ['lastChatNumber', sql.lastChatNumber, [3]],
+    ['lastMessageNumber', sql.lastMessageNumber, [3]],
+  ];
+  assert.equal(cases.length, Object.keys(sql).length, 'every query in Queries.sql is checked');
+  for (const [name, statement, params] of cases) {
+    const [plan] = await db.query(`EXPLAIN ${statement}`, params);
+    for (const row of plan as Array<{ type: string | null; table: string | null; key: string | null; Extra: string | null }>) {
+      assert.notEqual(row.type, 'ALL', `${name}: full scan of ${row.table} (${JSON.stringify(row)})`);
+    }
+  }
+});
