@@ -52,10 +52,9 @@ async function retry<T>(what: string, log: Logger, attempt: () => Promise<T>, is
  * /health/ready and on every route until MySQL is migrated and NATS is connected; dependencies that are
  * not reachable yet are retried with backoff instead of crashing the process.
  */
-export async function startRuntime(config: Config, log: Logger, opts: { listen?: boolean } = { listen: true }): Promise<Runtime> {
+export async function startRuntime(config: Config, log: Logger, opts: { listen?: boolean; shutdown?: Shutdown } = {}): Promise<Runtime> {
   const ns = names(config.namespace);
-  const shutdown = new Shutdown(log);
-  let stopping = false;
+  const shutdown = opts.shutdown ?? new Shutdown(log);
   let ready = false;
   let service: ChatService | undefined;
   const deps: { queries?: Queries; nc?: NatsConnection } = {};
@@ -65,7 +64,6 @@ export async function startRuntime(config: Config, log: Logger, opts: { listen?:
   const runtime: Runtime = {
     config, roles, shutdown,
     stop: async () => {
-      stopping = true;
       await shutdown.run();
     },
   };
@@ -94,11 +92,11 @@ export async function startRuntime(config: Config, log: Logger, opts: { listen?:
     }
   }
 
-  await retry('MySQL', log, () => migrate(config.databaseUrl, log), () => stopping);
+  await retry('MySQL', log, () => migrate(config.databaseUrl, log), () => shutdown.started);
   const orm = (runtime.orm = await openOrm(config.databaseUrl, config.databasePoolSize));
   const queries = (deps.queries = new Queries(orm));
-  const nc = (runtime.nc = deps.nc = await retry('NATS', log, () => connectNats(config.natsUrl, `chat-${roles.join('+')}`, log), () => stopping));
-  await retry('JetStream', log, () => ensureTopology(nc, ns, { replicas: config.natsReplicas, leaseTtlMs: config.leaseTtlMs }), () => stopping);
+  const nc = (runtime.nc = deps.nc = await retry('NATS', log, () => connectNats(config.natsUrl, `chat-${roles.join('+')}`, log), () => shutdown.started));
+  await retry('JetStream', log, () => ensureTopology(nc, ns, { replicas: config.natsReplicas, leaseTtlMs: config.leaseTtlMs }), () => shutdown.started);
 
   if (app) {
     const bus = new CommandBus(nc, ns, config.partitions, config.commandTimeoutMs, log.child({ component: 'command-bus' }));

@@ -16,6 +16,10 @@ export class Shutdown {
     this.steps.push({ name, run });
   }
 
+  get started(): boolean {
+    return this.running !== undefined;
+  }
+
   run(): Promise<void> {
     this.running ??= (async () => {
       for (const step of this.steps) {
