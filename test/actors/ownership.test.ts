@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { dropDeployment, uniqueName } from '../support/env.js';
 import { call, waitFor } from '../support/harness.js';
 import { messageNumbers, openDb, range } from '../support/db.js';
@@ -10,7 +10,13 @@ import { spawnService, type ServiceProcess } from '../support/processes.js';
  * request either succeeds or gets 503 and then succeeds when retried with its Idempotency-Key, and every
  * 201 is persisted exactly once with gapless numbers.
  */
-test('a killed actor process is taken over; in-flight writes succeed or are retried idempotently', { timeout: 240_000 }, async (t) => {
+type Stop = 'kill -9' | 'SIGTERM';
+
+test('a killed actor process is taken over; in-flight writes succeed or are retried idempotently', { timeout: 240_000 }, (t) => takeover(t, 'kill -9'));
+
+test('an actor process stopped with SIGTERM drains, hands its partitions over and exits 0', { timeout: 240_000 }, (t) => takeover(t, 'SIGTERM'));
+
+async function takeover(t: TestContext, how: Stop): Promise<void> {
   const namespace = uniqueName();
   const procs: ServiceProcess[] = [];
   t.after(async () => {
@@ -65,7 +71,11 @@ test('a killed actor process is taken over; in-flight writes succeed or are retr
     for (let job = queue.shift(); job; job = queue.shift()) await send(job);
   });
   await waitFor('a quarter of the writes', async () => completed >= jobs.length / 4, 60_000, 10);
-  await victim.kill9();
+  if (how === 'kill -9') {
+    await victim.kill9();
+  } else {
+    assert.equal(await victim.stop(), 0, 'graceful shutdown exits 0');
+  }
   await Promise.all(clients);
 
   assert.equal(results.size, jobs.length);
@@ -77,10 +87,10 @@ test('a killed actor process is taken over; in-flight writes succeed or are retr
   // each idempotency key's message holds its own body
   const [rows] = await db.query('SELECT body, COUNT(*) AS n FROM messages GROUP BY body HAVING n > 1');
   assert.deepEqual(rows, [], 'no body stored twice');
-  t.diagnostic(`requests retried after 503: ${retried}`);
+  t.diagnostic(`${how}: requests retried after 503: ${retried}`);
 
   // the survivor now owns every partition: a new chat in any partition works
   const after = await call(url, 'POST', `/applications/${token}/chats/1/messages`, { body: 'after' });
   assert.equal(after.status, 201);
   assert.equal(after.body.number, perChat + 1);
-});
+}
