@@ -26,8 +26,9 @@ export default tseslint.config(
   },
   restrict('protocol', ['storage', 'messaging', 'gateway', ...peers]),
   restrict('domain', ['storage', 'messaging', 'gateway', ...peers]),
-  restrict('storage', ['messaging', 'gateway', ...peers]),
-  restrict('messaging', ['storage', 'gateway', ...peers]),
+  restrict('storage', ['messaging', 'search', 'gateway', ...peers]),
+  restrict('messaging', ['storage', 'search', 'gateway', ...peers]),
+  restrict('search', ['gateway', ...peers]),
   restrict('gateway', peers),
   ...peers.map((p) => restrict(p, peers.filter((q) => q !== p))),
 );

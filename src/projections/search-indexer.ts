@@ -25,6 +25,7 @@ export function messageDocuments(batch: readonly Delivered[]): IndexedMessage[] 
  */
 export class SearchIndexer {
   private ensured = false;
+  private stopped = false;
   readonly runner: ProjectionRunner;
 
   constructor(
@@ -46,21 +47,39 @@ export class SearchIndexer {
     }, log);
   }
 
-  start(): Promise<void> {
-    return this.runner.start();
+  /** Starts consuming; the index is created in the background (retried while the engine is down). */
+  async start(): Promise<void> {
+    void this.ensureInBackground();
+    await this.runner.start();
   }
 
-  stop(): Promise<void> {
-    return this.runner.stop();
+  private async ensureInBackground(): Promise<void> {
+    for (let delay = 500; !this.stopped; delay = Math.min(delay * 2, 10_000)) {
+      try {
+        await this.ensure();
+        return;
+      } catch (err) {
+        this.log.debug({ err }, 'search index not created yet (engine unreachable?); retrying');
+        await new Promise((r) => setTimeout(r, delay).unref());
+      }
+    }
+  }
+
+  private async ensure(): Promise<void> {
+    if (this.ensured) return;
+    await ensureIndex(this.engine, this.index, { shards: this.config.searchShards, replicas: this.config.searchReplicas });
+    this.ensured = true;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.runner.stop();
   }
 
   private async apply(batch: readonly Delivered[]): Promise<void> {
     const docs = messageDocuments(batch);
     if (docs.length === 0) return;
-    if (!this.ensured) {
-      await ensureIndex(this.engine, this.index, { shards: this.config.searchShards, replicas: this.config.searchReplicas });
-      this.ensured = true;
-    }
+    await this.ensure();
     try {
       const result = await bulkIndex(this.engine, this.index.alias, docs, { requireAlias: true, timeoutMs: 30_000 });
       for (const r of result.rejected) this.log.error({ id: r.id, status: r.status, reason: r.reason }, 'message rejected by the search engine; skipped');

@@ -19,6 +19,16 @@ export interface IndexedMessage {
   doc: MessageDocument;
 }
 
+/**
+ * The searchable form of a text: lower-cased exactly like API.md (`toLowerCase()`), then `\\` and the
+ * noncharacter U+FDD0 swapped. The swap is a bijection on characters, so `a.includes(b)` holds exactly when
+ * it holds for the forms; it keeps backslashes out of the indexed value and of query patterns, where
+ * OpenSearch 2.x's `wildcard` field mishandles an escaped backslash (opensearch-project/OpenSearch#19719).
+ */
+export function searchForm(text: string): string {
+  return text.toLowerCase().replace(/[\\\uFDD0]/g, (c) => (c === '\\' ? '\uFDD0' : '\\'));
+}
+
 export const chatKey = (token: string, chatNumber: number): string => `${token}:${chatNumber}`;
 
 export function indexedMessage(m: Omit<MessageEventData, 'version'> & { version: number | string }): IndexedMessage {
@@ -27,7 +37,7 @@ export function indexedMessage(m: Omit<MessageEventData, 'version'> & { version:
     id: `${chat}:${m.number}`,
     routing: chat,
     version: Number(m.version),
-    doc: { chat, number: m.number, body: m.body, body_lc: m.body.toLowerCase(), created_at: m.created_at, updated_at: m.updated_at },
+    doc: { chat, number: m.number, body: m.body, body_lc: searchForm(m.body), created_at: m.created_at, updated_at: m.updated_at },
   };
 }
 

@@ -2,13 +2,18 @@ import type { MessageResource } from '../protocol/resources.js';
 import { resourceOf, type MessageDocument } from './documents.js';
 import { toAppError, type SearchEngine } from './engine.js';
 import type { IndexNames } from './index-definition.js';
-import { searchRequest } from './query.js';
+import { searchRequest, substringPattern, type SearchInput, type SubstringPattern } from './query.js';
 
 export interface SearchPage {
   items: MessageResource[];
   /** The `after` of the next page, when there is one. */
   next?: string;
 }
+
+type Source = Pick<MessageDocument, 'number' | 'body' | 'created_at' | 'updated_at'> & { body_lc?: string };
+
+/** Hits fetched per round when results must be verified (rare queries, see SubstringPattern.verify). */
+const VERIFY_ROUND = 1000;
 
 /**
  * Message search for the API: the messages of one chat whose body contains `query` (literal,
@@ -22,17 +27,33 @@ export class MessageSearch {
   ) {}
 
   async search(token: string, chatNumber: number, query: string, after: number, limit: number): Promise<SearchPage> {
-    let hits: Array<{ _source?: Pick<MessageDocument, 'number' | 'body' | 'created_at' | 'updated_at'> }>;
+    const pattern = substringPattern(query);
+    const hits = pattern.verify
+      ? await this.verified({ token, chatNumber, query, after, size: VERIFY_ROUND }, pattern, limit + 1)
+      : await this.fetch({ token, chatNumber, query, after, size: limit + 1 }, pattern);
+    const items = hits.slice(0, limit).map(resourceOf);
+    const last = items[items.length - 1];
+    return hits.length > limit && last ? { items, next: String(last.number) } : { items };
+  }
+
+  private async fetch(input: SearchInput, pattern: SubstringPattern): Promise<Source[]> {
     try {
-      const response = await this.engine.client.search<Pick<MessageDocument, 'number' | 'body' | 'created_at' | 'updated_at'>>(
-        searchRequest(this.names, { token, chatNumber, query, after, limit }),
-      );
-      hits = response.hits.hits;
+      const response = await this.engine.client.search<Source>(searchRequest(this.names, input, pattern));
+      return response.hits.hits.flatMap((hit) => (hit._source ? [hit._source] : []));
     } catch (err) {
       throw toAppError(err);
     }
-    const items = hits.slice(0, limit).flatMap((hit) => (hit._source ? [resourceOf(hit._source)] : []));
-    const last = items[items.length - 1];
-    return hits.length > limit && last ? { items, next: String(last.number) } : { items };
+  }
+
+  /** Superset pattern: fetch rounds in number order and keep the hits whose form contains the query's. */
+  private async verified(input: SearchInput, pattern: SubstringPattern, wanted: number): Promise<Source[]> {
+    const out: Source[] = [];
+    let after = input.after;
+    for (;;) {
+      const round = await this.fetch({ ...input, after }, pattern);
+      for (const hit of round) if (hit.body_lc?.includes(pattern.form)) out.push(hit);
+      if (out.length >= wanted || round.length < input.size) return out.slice(0, wanted);
+      after = Number(round[round.length - 1]!.number);
+    }
   }
 }

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -41,15 +42,37 @@ export interface PrivateEngine {
   start(): Promise<void>;
 }
 
-/** A search engine node of the test's own (port, data dir), for tests that stop and restart it. */
-export async function startPrivateEngine(t: TestContext, port: number): Promise<PrivateEngine> {
+async function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * A search engine node of the test's own (port, data dir), for tests that stop and restart it. Takes the
+ * first of `preferredPort`..+9 whose HTTP and transport (+100) ports are free, so it never reuses a node
+ * that another run left behind.
+ */
+export async function startPrivateEngine(t: TestContext, preferredPort: number): Promise<PrivateEngine> {
+  let port = preferredPort;
+  while ((await listening(port)) || (await listening(port + 100))) {
+    if (++port >= preferredPort + 10) throw new Error(`no free port for a private search engine in ${preferredPort}..${preferredPort + 9}`);
+  }
   const dir = join(tmpdir(), uniqueName(`opensearch-${port}-`));
   const env = { ...process.env, OPENSEARCH_PORT: String(port), OPENSEARCH_LOCAL_DIR: dir };
   const engine: PrivateEngine = {
     url: `http://127.0.0.1:${port}`,
     port,
     start: async () => {
-      await run(SCRIPT, ['start'], { env, timeout: 180_000 });
+      try {
+        await run(SCRIPT, ['start'], { env, timeout: 180_000 });
+      } catch (err) {
+        const log = await readFile(join(dir, 'opensearch.log'), 'utf8').catch(() => '');
+        const causes = log.split('\n').filter((l) => /\b(ERROR|FATAL)\b|Caused by|Exception:/.test(l)).slice(-15).join('\n');
+        throw new Error(`${(err as Error).message}\n--- node log (errors) ---\n${causes}`);
+      }
     },
     stop: async () => {
       await run(SCRIPT, ['stop'], { env, timeout: 60_000 });
