@@ -2,10 +2,17 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError } from '../domain/errors.js';
 import type { Page, RequestMeta } from '../gateway/chat-service.js';
 
-/** Scope of idempotency: method class and concrete path, so one key cannot collide across resources. */
+/**
+ * Scope of idempotency: method class and the canonical path (route pattern with the parsed parameters, so
+ * `/chats/01` and `/chats/1` are one scope), so one key cannot collide across resources.
+ */
 export function requestMeta(request: FastifyRequest): RequestMeta {
   const key = request.headers['idempotency-key'];
-  const path = request.url.split('?')[0] ?? request.url;
+  const params = (request.params ?? {}) as Record<string, string>;
+  const path = (request.routeOptions.url ?? request.url).replace(/:([A-Za-z]+)/g, (_, name: string) => {
+    const value = params[name] ?? '';
+    return /^[0-9]+$/.test(value) ? String(Number(value)) : value;
+  });
   return {
     scope: `${request.method === 'PATCH' ? 'PUT' : request.method} ${path}`,
     ...(typeof key === 'string' ? { idempotencyKey: key } : {}),

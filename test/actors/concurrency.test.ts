@@ -17,11 +17,15 @@ test('numbers are unique and gapless under concurrency across processes', { time
     await dropDeployment(namespace);
   });
   // actors first, so they create the database; then the APIs
-  procs.push(await spawnService(namespace, { ROLES: 'actors' }));
-  procs.push(await spawnService(namespace, { ROLES: 'actors' }));
-  const apiA = await spawnService(namespace, { ROLES: 'api' });
-  const apiB = await spawnService(namespace, { ROLES: 'api' });
-  procs.push(apiA, apiB);
+  const start = async (roles: string): Promise<ServiceProcess> => {
+    const proc = await spawnService(namespace, { ROLES: roles });
+    procs.push(proc);
+    return proc;
+  };
+  await start('actors');
+  await start('actors');
+  const apiA = await start('api');
+  const apiB = await start('api');
   const apis = [apiA.url!, apiB.url!];
   const db = await openDb(namespace);
   t.after(() => db.end());

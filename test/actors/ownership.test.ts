@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { dropDeployment, uniqueName } from '../support/env.js';
+import { connect } from 'nats';
+import { names } from '../../src/protocol/subjects.js';
+import { NATS_URL, dropDeployment, uniqueName } from '../support/env.js';
 import { call, waitFor } from '../support/harness.js';
 import { messageNumbers, openDb, range } from '../support/db.js';
 import { spawnService, type ServiceProcess } from '../support/processes.js';
@@ -24,10 +26,14 @@ async function takeover(t: TestContext, how: Stop): Promise<void> {
     await dropDeployment(namespace);
   });
   const env = { LEASE_TTL_MS: '3000', COMMAND_TIMEOUT_MS: '3000' };
-  const victim = await spawnService(namespace, { ...env, ROLES: 'actors' });
-  const survivor = await spawnService(namespace, { ...env, ROLES: 'actors' });
-  const api = await spawnService(namespace, { ...env, ROLES: 'api' });
-  procs.push(victim, survivor, api);
+  const start = async (roles: string): Promise<ServiceProcess> => {
+    const proc = await spawnService(namespace, { ...env, ROLES: roles });
+    procs.push(proc);
+    return proc;
+  };
+  const victim = await start('actors');
+  const survivor = await start('actors');
+  const api = await start('api');
   const url = api.url!;
   const db = await openDb(namespace);
   t.after(() => db.end());
@@ -71,6 +77,8 @@ async function takeover(t: TestContext, how: Stop): Promise<void> {
     for (let job = queue.shift(); job; job = queue.shift()) await send(job);
   });
   await waitFor('a quarter of the writes', async () => completed >= jobs.length / 4, 60_000, 10);
+  const victimLeases = (await leaseOwners(namespace)).filter((owner) => owner.includes(`-${victim.child.pid}-`)).length;
+  assert.ok(victimLeases > 0, 'the victim owned partitions when it was stopped');
   if (how === 'kill -9') {
     await victim.kill9();
   } else {
@@ -87,10 +95,30 @@ async function takeover(t: TestContext, how: Stop): Promise<void> {
   // each idempotency key's message holds its own body
   const [rows] = await db.query('SELECT body, COUNT(*) AS n FROM messages GROUP BY body HAVING n > 1');
   assert.deepEqual(rows, [], 'no body stored twice');
-  t.diagnostic(`${how}: requests retried after 503: ${retried}`);
+  t.diagnostic(`${how}: the victim owned ${victimLeases} of 8 partitions; requests retried after 503: ${retried}`);
 
   // the survivor now owns every partition: a new chat in any partition works
   const after = await call(url, 'POST', `/applications/${token}/chats/1/messages`, { body: 'after' });
   assert.equal(after.status, 201);
   assert.equal(after.body.number, perChat + 1);
+  await waitFor('the survivor to own every partition', async () => {
+    const owners = await leaseOwners(namespace);
+    return owners.length === 8 && owners.every((o) => o.includes(`-${survivor.child.pid}-`));
+  });
+}
+
+/** Current holder (member id) of every partition lease in the ownership KV bucket. */
+async function leaseOwners(namespace: string): Promise<string[]> {
+  const nc = await connect({ servers: NATS_URL });
+  try {
+    const kv = await nc.jetstream().views.kv(names(namespace).ownershipBucket);
+    const owners: string[] = [];
+    for (let p = 0; p < 8; p++) {
+      const entry = await kv.get(names(namespace).leaseKey(p));
+      if (entry && entry.operation === 'PUT') owners.push((entry.json() as { owner: string }).owner);
+    }
+    return owners;
+  } finally {
+    await nc.close();
+  }
 }

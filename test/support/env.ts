@@ -27,6 +27,7 @@ export function testEnv(namespace: string, extra: Record<string, string> = {}): 
     LEASE_TTL_MS: '6000',
     COMMAND_TIMEOUT_MS: '5000',
     PORT: '0',
+    OPS_PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     ...extra,
