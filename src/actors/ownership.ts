@@ -1,8 +1,8 @@
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KV, KvEntry } from 'nats';
 import type { Logger } from '../log.js';
 import { decodeJson, encodeJson } from '../messaging/nats.js';
-import { fnv1a } from '../protocol/partition.js';
 import type { Names } from '../protocol/subjects.js';
 
 export interface OwnershipHooks {
@@ -93,12 +93,15 @@ export class Ownership {
     return live;
   }
 
-  /** Rendezvous (highest random weight) hashing: stable, and moves only the partitions that must move. */
+  /**
+   * Rendezvous (highest random weight) hashing: stable, and moves only the partitions that must move. The
+   * weight needs a well-mixing hash (member ids differ in a few characters; FNV-1a correlates them).
+   */
   private desiredOwner(partition: number, members: string[]): string {
     let best = members[0]!;
     let bestScore = -1;
     for (const m of members) {
-      const score = fnv1a(`${m}/${partition}`);
+      const score = createHash('md5').update(`${partition}/${m}`).digest().readUInt32BE(0);
       if (score > bestScore || (score === bestScore && m > best)) {
         best = m;
         bestScore = score;
@@ -169,7 +172,13 @@ export class Ownership {
     } catch (err) {
       const current = await this.kv.get(this.names.leaseKey(partition)).catch(() => null);
       const holder = current && current.operation === 'PUT' ? (decodeJson(current.value) as { owner?: string }).owner : undefined;
-      if (holder !== this.memberId) await this.lose(partition, `lease renewal refused (${String(err)})`);
+      if (holder !== this.memberId) {
+        await this.lose(partition, `lease renewal refused (${String(err)})`);
+      } else if (current && current.revision !== lease.revision) {
+        // our update went through but its answer was lost: carry on from the stored revision
+        lease.revision = current.revision;
+        lease.renewedAt = started;
+      }
     }
   }
 

@@ -44,7 +44,7 @@ test('a command redelivered after its commit gets the same number and creates no
   const first = await call(url, 'POST', `/applications/${token}/chats/1/messages`, { body: 'only once' });
   assert.equal(first.status, 201);
   assert.equal(first.body.number, 1);
-  assert.equal(swallowed, 1);
+  await waitFor('the first ack (sent after the reply)', async () => swallowed === 1);
 
   // JetStream redelivers after the ack wait; the actor finds the row and acks this time
   await waitFor('the redelivered command to be acked', async () => redeliveredAcks === 1);
