@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { connect } from 'nats';
+import { partitionOf, routingKey } from '../../src/protocol/partition.js';
 import { names } from '../../src/protocol/subjects.js';
 import { NATS_URL, dropDeployment, uniqueName } from '../support/env.js';
 import { call, waitFor } from '../support/harness.js';
@@ -46,11 +47,18 @@ async function takeover(t: TestContext, how: Stop): Promise<void> {
     }
   }
   const token = (await create('/applications', { name: 'ownership' })).body.token as string;
-  const chats = 6;
-  for (let i = 0; i < chats; i++) assert.equal((await create(`/applications/${token}/chats`, { name: `chat ${i}` })).status, 201);
+  // pick chats so that some live in the victim's partitions and some in the survivor's
+  const owners = await leaseOwners(namespace);
+  const onVictim = (chat: number): boolean => owners[partitionOf(routingKey.chat(token, chat), 8)]!.includes(`-${victim.child.pid}-`);
+  const chosen: number[] = [];
+  for (let chat = 1; chosen.filter(onVictim).length < 3 || chosen.filter((c) => !onVictim(c)).length < 3; chat++) {
+    assert.ok(chat <= 200, 'chats spread over both processes');
+    assert.equal((await create(`/applications/${token}/chats`, { name: `chat ${chat}` })).status, 201);
+    if (chosen.filter((c) => onVictim(c) === onVictim(chat)).length < 3) chosen.push(chat);
+  }
 
   const perChat = 60;
-  const jobs = range(chats).flatMap((chat) => range(perChat).map((i) => ({ chat, key: `c${chat}-m${i}` })));
+  const jobs = chosen.flatMap((chat) => range(perChat).map((i) => ({ chat, key: `c${chat}-m${i}` })));
   let completed = 0;
   let retried = 0;
   const results = new Map<string, { chat: number; number: number }>();
@@ -87,7 +95,7 @@ async function takeover(t: TestContext, how: Stop): Promise<void> {
   await Promise.all(clients);
 
   assert.equal(results.size, jobs.length);
-  for (let chat = 1; chat <= chats; chat++) {
+  for (const chat of chosen) {
     const replied = [...results.values()].filter((r) => r.chat === chat).map((r) => r.number).sort((a, b) => a - b);
     assert.deepEqual(replied, range(perChat), `chat ${chat}: every 201 has its own number`);
     assert.deepEqual(await messageNumbers(db, token, chat), range(perChat), `chat ${chat}: rows 1..N, each once`);
@@ -98,7 +106,7 @@ async function takeover(t: TestContext, how: Stop): Promise<void> {
   t.diagnostic(`${how}: the victim owned ${victimLeases} of 8 partitions; requests retried after 503: ${retried}`);
 
   // the survivor now owns every partition: a new chat in any partition works
-  const after = await call(url, 'POST', `/applications/${token}/chats/1/messages`, { body: 'after' });
+  const after = await call(url, 'POST', `/applications/${token}/chats/${chosen.find(onVictim)}/messages`, { body: 'after' });
   assert.equal(after.status, 201);
   assert.equal(after.body.number, perChat + 1);
   await waitFor('the survivor to own every partition', async () => {
