@@ -5,7 +5,9 @@
  *   BENCH_URL=http://localhost:3000 npm run bench:create    # against a running deployment
  *
  * Knobs: BENCH_MESSAGES (default 5000), BENCH_CONCURRENCY (64), BENCH_CHATS (16; 1 = one hot chat),
- * BENCH_APIS / BENCH_ACTORS (processes to spawn, default 1 each). Prints throughput and latency percentiles.
+ * BENCH_APIS / BENCH_ACTORS (processes to spawn, default 1 each), BENCH_ACTOR_ROLES (default
+ * `actors,projections`), BENCH_PROFILE=<dir> (CPU profile of the actor processes). Prints throughput and
+ * latency percentiles.
  * A benchmark, not a test: it asserts nothing but that every request got its 201.
  */
 import { dropDeployment, uniqueName } from '../test/support/env.js';
@@ -23,7 +25,7 @@ let urls: string[];
 if (env['BENCH_URL']) {
   urls = [env['BENCH_URL']];
 } else {
-  for (let i = 0; i < Number(env['BENCH_ACTORS'] ?? 1); i++) procs.push(await spawnService(namespace, { ROLES: env['BENCH_ACTOR_ROLES'] ?? 'actors,projections', ...(env['BENCH_PROFILE'] ? { NODE_OPTIONS: '--cpu-prof --cpu-prof-dir=' + env['BENCH_PROFILE'] } : {}) }));
+  for (let i = 0; i < Number(env['BENCH_ACTORS'] ?? 1); i++) procs.push(await spawnService(namespace, { ROLES: env['BENCH_ACTOR_ROLES'] ?? 'actors,projections' }, env['BENCH_PROFILE'] ? ['--cpu-prof', `--cpu-prof-dir=${env['BENCH_PROFILE']}`] : []));
   const apis: ServiceProcess[] = [];
   for (let i = 0; i < Number(env['BENCH_APIS'] ?? 1); i++) apis.push(await spawnService(namespace, { ROLES: 'api' }));
   procs.push(...apis);

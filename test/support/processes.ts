@@ -16,8 +16,8 @@ export interface ServiceProcess {
 }
 
 /** Starts the service as a separate OS process (`node --import tsx src/main.ts`) and waits until it is started. */
-export async function spawnService(namespace: string, env: Record<string, string>): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+export async function spawnService(namespace: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, ...testEnv(namespace, { LOG_LEVEL: 'info', ...env }) },
     stdio: ['ignore', 'pipe', 'pipe'],
