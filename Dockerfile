@@ -51,10 +51,11 @@ COPY package.json ./
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 USER node
-EXPOSE 3000
-# Meaningful for processes that run the api role (the default ROLES runs all three); the non-api
-# roles open no HTTP port, so docker-compose.yml disables this check for them.
+# 3000: the api role (PORT); 9464: the ops listener (OPS_PORT: /health/*, /metrics) of processes without it.
+EXPOSE 3000 9464
+# Readiness of whatever the process runs: on PORT when ROLES includes api (the default runs all three),
+# otherwise on OPS_PORT (disable the check if you set OPS_PORT=0).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "const e = process.env, api = (e.ROLES || 'api').split(',').map((r) => r.trim()).includes('api'); fetch('http://127.0.0.1:' + (api ? e.PORT || 3000 : e.OPS_PORT || 9464) + '/health/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "dist/main.js"]

@@ -30,5 +30,7 @@ export default tseslint.config(
   restrict('messaging', ['storage', 'search', 'gateway', ...peers]),
   restrict('search', ['gateway', ...peers]),
   restrict('gateway', peers),
+  // metrics definitions only: what they read is injected by runtime.ts as plain getters
+  restrict('observability', ['storage', 'messaging', 'gateway', ...peers]),
   ...peers.map((p) => restrict(p, peers.filter((q) => q !== p))),
 );

@@ -9,7 +9,9 @@
 #   6. the Dockerfile build, replayed on a clean copy (npm ci → npm run build → npm ci --omit=dev →
 #      dist/ + production node_modules + package.json), starts under tini with NODE_ENV=production,
 #      turns ready on /health/ready (also through deploy/nginx/nginx.conf and the image's HEALTHCHECK
-#      command), writes nothing into its directory, and exits 0 on SIGTERM
+#      command), serves /metrics, writes nothing into its directory, and exits 0 on SIGTERM; the actors
+#      and projections roles alone turn ready on their ops port (OPS_PORT), with the image's and
+#      docker-compose.yml's health-check commands, and serve /metrics there
 #
 # Needs: node/npm, root for apt-get (installs docker-compose, nats-server, nginx-light, tini when
 # missing), and MySQL/MariaDB (root, no password), NATS with JetStream and Redis on 127.0.0.1 — as on
@@ -197,10 +199,10 @@ fi
 start_service() {
   (cd "$WORK/runtime" && exec env -i PATH="$PATH" HOME="$WORK" NODE_ENV=production ROLES="$1" \
       NAMESPACE="$NS" DATABASE_URL="$MYSQL_URL/$NS" NATS_URL="$NATS_URL" REDIS_URL="$REDIS_URL" \
-      ELASTICSEARCH_URL="$ES_URL" PORT="$PORT" HOST=127.0.0.1 LOG_LEVEL=info \
+      ELASTICSEARCH_URL="$ES_URL" PORT="$PORT" OPS_PORT="$OPS_PORT" HOST=127.0.0.1 LOG_LEVEL=info \
       tini -s -- node dist/main.js) >"$2" 2>&1 &
   SERVICE_PID=$!
-  echo "service: ROLES=$1, tini pid $SERVICE_PID, namespace $NS, port $PORT, log $2"
+  echo "service: ROLES=$1, tini pid $SERVICE_PID, namespace $NS, port $PORT, ops port $OPS_PORT, log $2"
 }
 
 # stop_service NAME LOG: SIGTERM; PASS when it exits 0 after logging its graceful shutdown.
@@ -226,8 +228,14 @@ section "start the runtime layout, readiness, SIGTERM"
 if [[ $BUILD_OK == 1 ]]; then
   NS="deploycheck$(od -An -N5 -tx1 /dev/urandom | tr -d ' \n')"
   PORT="$(free_port)"
+  OPS_PORT="$(free_port)"
   touch "$WORK/runtime.stamp"
   sleep 1 # mtime granularity for the "writes nothing" check
+
+  # The image's HEALTHCHECK command (run below for each role).
+  hc_image="$(node -e "
+    const t = require('fs').readFileSync('Dockerfile', 'utf8').replace(/\\\\\n/g, ' ');
+    const m = t.match(/^HEALTHCHECK .*?CMD (\[.*\])\s*$/m); console.log(JSON.parse(m[1])[2]);")"
 
   # All roles in one process (the image's default), with the HTTP checks.
   start_service api,actors,projections "$WORK/service.log"
@@ -242,11 +250,12 @@ if [[ $BUILD_OK == 1 ]]; then
     pass "GET /health/ready → 200 after $((i / 2)) s"
     code="$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$PORT/health/live" || true)"
     [[ "$code" == 200 ]] && pass "GET /health/live → 200" || fail "GET /health/live → $code"
+    metrics="$(curl -s -m 5 "http://127.0.0.1:$PORT/metrics" || true)"
+    if grep -q '^chat_http_request_duration_seconds_count' <<<"$metrics" && grep -q '^chat_partitions_owned' <<<"$metrics"; then pass "GET /metrics → Prometheus text (http, actors)"
+    else fail "GET /metrics: $(head -c 200 <<<"$metrics")"; fi
+    if curl -s -o /dev/null -m 1 "http://127.0.0.1:$OPS_PORT/health/live"; then fail "ROLES=api,actors,projections: something answers on OPS_PORT (the api port serves health and metrics)"; fi
 
     # The health-check commands exactly as the image and docker-compose.yml run them.
-    hc_image="$(node -e "
-      const t = require('fs').readFileSync('Dockerfile', 'utf8').replace(/\\\\\n/g, ' ');
-      const m = t.match(/^HEALTHCHECK .*?CMD (\[.*\])\s*$/m); console.log(JSON.parse(m[1])[2]);")"
     step "Dockerfile HEALTHCHECK command exits 0" env PORT="$PORT" node -e "$hc_image" || true
     hc_compose="$(node -e "
       const Y = require('$TOOLS/node_modules/yaml'); const c = Y.parse(require('fs').readFileSync('$WORK/compose.yaml', 'utf8'));
@@ -276,17 +285,36 @@ if [[ $BUILD_OK == 1 ]]; then
   fi
   stop_service "ROLES=api,actors,projections" "$WORK/service.log"
 
-  # The non-api roles as docker-compose.yml and deploy/k8s run them: no HTTP, so wait for the log line.
+  # The non-api roles as docker-compose.yml and deploy/k8s run them: health and metrics on the ops port.
   for role in actors projections; do
     log="$WORK/service-$role.log"
     start_service "$role" "$log"
+    ready=0
     for ((i = 0; i < READY_TIMEOUT_S * 2; i++)); do
       kill -0 "$SERVICE_PID" 2>/dev/null || break
-      grep -q '"msg":"started"' "$log" && break
+      code="$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$OPS_PORT/health/ready" || true)"
+      if [[ "$code" == 200 ]]; then ready=1; break; fi
       sleep 0.5
     done
-    if grep -q '"msg":"started"' "$log"; then pass "ROLES=$role: started after $((i / 2)) s"
-    else fail "ROLES=$role: no 'started' log line within ${READY_TIMEOUT_S} s"; tail -n 30 "$log" | indent; fi
+    if [[ $ready == 1 ]]; then
+      pass "ROLES=$role: GET :OPS_PORT/health/ready → 200 after $((i / 2)) s"
+      code="$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$OPS_PORT/health/live" || true)"
+      [[ "$code" == 200 ]] && pass "ROLES=$role: GET :OPS_PORT/health/live → 200" || fail "ROLES=$role: GET :OPS_PORT/health/live → $code"
+      metrics="$(curl -s -m 5 "http://127.0.0.1:$OPS_PORT/metrics" || true)"
+      [[ $role == actors ]] && want='^chat_partitions_owned' || want='^chat_projections_running'
+      if grep -q "$want" <<<"$metrics"; then pass "ROLES=$role: GET :OPS_PORT/metrics → Prometheus text"
+      else fail "ROLES=$role: GET :OPS_PORT/metrics: $(head -c 200 <<<"$metrics")"; fi
+      code="$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$OPS_PORT/applications" || true)"
+      [[ "$code" == 404 ]] && pass "ROLES=$role: the ops port serves no API" || fail "ROLES=$role: GET :OPS_PORT/applications → $code"
+      step "ROLES=$role: Dockerfile HEALTHCHECK command exits 0" env ROLES="$role" OPS_PORT="$OPS_PORT" node -e "$hc_image" || true
+      hc_compose="$(node -e "
+        const Y = require('$TOOLS/node_modules/yaml'); const c = Y.parse(require('fs').readFileSync('$WORK/compose.yaml', 'utf8'));
+        console.log(c.services['$role'].healthcheck.test[3].replace('127.0.0.1:' + c.services['$role'].environment.OPS_PORT, '127.0.0.1:$OPS_PORT'));" 2>/dev/null || true)"
+      if [[ -n "$hc_compose" ]]; then step "docker-compose.yml $role healthcheck command exits 0" node -e "$hc_compose" || true
+      else fail "docker-compose.yml: no healthcheck command for $role"; fi
+    else
+      fail "ROLES=$role: GET :OPS_PORT/health/ready → 200 within ${READY_TIMEOUT_S} s (last: ${code:-no answer})"; tail -n 30 "$log" | indent
+    fi
     if curl -s -o /dev/null -m 1 "http://127.0.0.1:$PORT/health/live"; then fail "ROLES=$role: something answers HTTP on PORT"; fi
     stop_service "ROLES=$role" "$log"
   done

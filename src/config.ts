@@ -47,6 +47,7 @@ export const settings = {
   indexerFlushMs: { env: 'INDEXER_FLUSH_MS', kind: 'int', default: '100', description: 'Longest time the search indexer holds an event before writing its batch.' },
   countersFlushMs: { env: 'COUNTERS_FLUSH_MS', kind: 'int', default: '250', description: 'Longest time the counters projection holds an event before updating chats_count / messages_count.' },
   reconcileIntervalMs: { env: 'RECONCILE_INTERVAL_MS', kind: 'int', default: '300000', description: 'Period of the counters reconciliation that recounts from the tables and repairs drift (0 = off).' },
+  opsPort: { env: 'OPS_PORT', kind: 'int', default: '9464', description: 'Port (on HOST) of /health/live, /health/ready and /metrics for processes without the api role, which serves them on PORT (0 = off).' },
 } as const satisfies Record<string, Setting>;
 
 type Settings = typeof settings;

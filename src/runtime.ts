@@ -5,12 +5,18 @@ import type { Config, Role } from './config.js';
 import { UnavailableError } from './domain/errors.js';
 import { ChatService } from './gateway/chat-service.js';
 import { buildApp } from './http/app.js';
+import { serviceVersion } from './http/openapi.js';
+import { buildOpsServer } from './http/ops-server.js';
 import type { Logger } from './log.js';
 import { CommandBus } from './messaging/command-bus.js';
+import { ConsumerLagProbe } from './messaging/consumer-lag.js';
 import { connectNats } from './messaging/nats.js';
 import { ensureTopology } from './messaging/topology.js';
 import { startNatsApi } from './nats-api/service.js';
+import { Metrics, type ConsumerLagSample } from './observability/metrics.js';
 import { startProjections, type Projections } from './projections/index.js';
+import { COUNTERS } from './projections/counters.js';
+import { SEARCH_INDEXER } from './projections/search-indexer.js';
 import { names } from './protocol/subjects.js';
 import { SearchEngine } from './search/engine.js';
 import { indexNames } from './search/index-definition.js';
@@ -18,6 +24,7 @@ import { MessageSearch } from './search/message-search.js';
 import { Shutdown } from './shutdown.js';
 import { ResourceCache } from './storage/cache.js';
 import { migrate, openOrm, type Orm } from './storage/orm.js';
+import { poolUsage } from './storage/pool.js';
 import { Queries } from './storage/queries.js';
 
 /** A started process: whatever roles it runs, and how to stop it. */
@@ -27,6 +34,11 @@ export interface Runtime {
   readonly app?: FastifyInstance;
   /** `http://host:port` of the api role once listening. */
   url?: string;
+  /** The ops listener (health + metrics) of a process without the api role, when OPS_PORT is not 0. */
+  readonly ops?: FastifyInstance;
+  /** `http://host:port` of the ops listener. */
+  opsUrl?: string;
+  readonly metrics: Metrics;
   actors?: ActorSystem;
   projections?: Projections;
   nc?: NatsConnection;
@@ -60,9 +72,10 @@ export async function startRuntime(config: Config, log: Logger, opts: { listen?:
   const deps: { queries?: Queries; nc?: NatsConnection } = {};
   const cache = ResourceCache.connect(config.redisUrl, config.namespace, config.cacheTtlSeconds, log.child({ component: 'cache' }));
   const roles = config.roles;
+  const metrics = new Metrics({ version: serviceVersion, roles, namespace: config.namespace });
 
   const runtime: Runtime = {
-    config, roles, shutdown,
+    config, roles, shutdown, metrics,
     stop: async () => {
       await shutdown.run();
     },
@@ -84,23 +97,32 @@ export async function startRuntime(config: Config, log: Logger, opts: { listen?:
       log: log.child({ role: 'api' }),
       ready: readiness,
       bodyLimit: config.bodyLimitBytes,
+      metrics,
     });
     (runtime as { app?: FastifyInstance }).app = app;
     shutdown.add('http', () => app!.close());
     if (opts.listen !== false) {
       runtime.url = await app.listen({ port: config.port, host: config.host });
     }
+  } else if (config.opsPort > 0) {
+    // no api role: health and metrics on their own small listener, up before the dependencies (live at once)
+    const ops = await buildOpsServer({ log: log.child({ component: 'ops' }), ready: readiness, metrics });
+    (runtime as { ops?: FastifyInstance }).ops = ops;
+    shutdown.add('ops', () => ops.close());
+    if (opts.listen !== false) runtime.opsUrl = await ops.listen({ port: config.opsPort, host: config.host });
   }
 
   await retry('MySQL', log, () => migrate(config.databaseUrl, log), () => shutdown.started);
   const orm = (runtime.orm = await openOrm(config.databaseUrl, config.databasePoolSize));
   const queries = (deps.queries = new Queries(orm));
+  metrics.bindDbPool(() => poolUsage(orm));
   const nc = (runtime.nc = deps.nc = await retry('NATS', log, () => connectNats(config.natsUrl, `chat-${roles.join('+')}`, log), () => shutdown.started));
   await retry('JetStream', log, () => ensureTopology(nc, ns, { replicas: config.natsReplicas, leaseTtlMs: config.leaseTtlMs }), () => shutdown.started);
 
   if (app) {
     const bus = new CommandBus(nc, ns, config.partitions, config.commandTimeoutMs, log.child({ component: 'command-bus' }));
     bus.start();
+    metrics.bindCommandBus(() => bus.inFlight);
     const searchEngine = SearchEngine.fromConfig(config);
     service = new ChatService(bus, queries, cache, new MessageSearch(searchEngine, indexNames(config.namespace)));
     shutdown.add('search', () => searchEngine.close());
@@ -111,17 +133,40 @@ export async function startRuntime(config: Config, log: Logger, opts: { listen?:
   if (roles.includes('actors')) {
     runtime.actors = await ActorSystem.start({ nc, orm, cache, names: ns, config, log });
     shutdown.add('actors', () => runtime.actors!.stop());
+    const actors = runtime.actors;
+    metrics.bindActors({ ownedPartitions: () => actors.ownedPartitions.length, partitions: () => actors.partitionStats });
   }
 
   if (roles.includes('projections')) {
     runtime.projections = await startProjections({ nc, orm, cache, names: ns, config, log });
     shutdown.add('projections', () => runtime.projections!.stop());
+    const { indexer, counters } = runtime.projections;
+    metrics.bindProjections(() => [
+      { projection: SEARCH_INDEXER, applied: indexer.runner.applied, failures: indexer.runner.failures },
+      { projection: COUNTERS, applied: counters.runner.applied, failures: counters.runner.failures },
+    ]);
+  }
+  if (runtime.actors || runtime.projections) {
+    const probe = new ConsumerLagProbe(nc);
+    const actors = runtime.actors;
+    const projected = runtime.projections ? new Set([SEARCH_INDEXER, COUNTERS]) : new Set<string>();
+    metrics.bindConsumerLag(async () => {
+      const out: ConsumerLagSample[] = [];
+      if (actors) {
+        const owned = new Set(actors.ownedPartitions.map((p) => ns.commandConsumer(p)));
+        for (const c of await probe.read(ns.commandsStream)) if (owned.has(c.consumer)) out.push({ kind: 'commands', ...c });
+      }
+      if (projected.size > 0) {
+        for (const c of await probe.read(ns.eventsStream)) if (projected.has(c.consumer)) out.push({ kind: 'projection', ...c });
+      }
+      return out;
+    });
   }
 
   shutdown.add('nats', () => nc.drain());
   shutdown.add('mysql', () => orm.close());
   shutdown.add('redis', () => cache.close());
   ready = true;
-  log.info({ roles, url: runtime.url, namespace: config.namespace }, 'started');
+  log.info({ roles, url: runtime.url, ops: runtime.opsUrl, namespace: config.namespace }, 'started');
   return runtime;
 }

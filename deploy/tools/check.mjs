@@ -141,16 +141,22 @@ async function checkK8s(file) {
         if (from.configMapRef && !configMaps.some((x) => x.metadata.name === from.configMapRef.name)) problems.push(`${n}: envFrom ConfigMap ${from.configMapRef.name} not in the base`);
         if (from.secretRef && !secrets.some((x) => x.metadata.name === from.secretRef.name)) problems.push(`${n}: envFrom Secret ${from.secretRef.name} not in the base`);
       }
+      // Every role has HTTP probes: the api role on PORT, the others on their ops listener (OPS_PORT, src/http/ops-server.ts).
       const isApi = (role ?? '').split(',').map((r) => r.trim()).includes('api');
-      if (isApi) {
-        const port = Number(env.PORT ?? config.PORT ?? 3000);
-        const named = Object.fromEntries((c.ports ?? []).map((p) => [p.name, p.containerPort]));
-        const probePort = (probe) => (typeof probe?.httpGet?.port === 'string' ? named[probe.httpGet.port] : probe?.httpGet?.port);
-        if (c.readinessProbe?.httpGet?.path !== '/health/ready' || probePort(c.readinessProbe) !== port) problems.push(`${n}: readinessProbe must GET /health/ready on port ${port}`);
-        if (c.livenessProbe?.httpGet?.path !== '/health/live' || probePort(c.livenessProbe) !== port) problems.push(`${n}: livenessProbe must GET /health/live on port ${port}`);
-      } else if (c.readinessProbe?.httpGet || c.livenessProbe?.httpGet) {
-        problems.push(`${n}: role ${role} opens no HTTP port; an HTTP probe would always fail`);
-      }
+      const opsPort = Number(env.OPS_PORT ?? config.OPS_PORT ?? 9464);
+      const port = isApi ? Number(env.PORT ?? config.PORT ?? 3000) : opsPort;
+      const what = isApi ? `the api port (PORT ${port})` : `the ops port (OPS_PORT ${port})`;
+      if (!isApi && !(opsPort > 0)) problems.push(`${n}: role ${role} needs OPS_PORT > 0 for its probes and metrics`);
+      const named = Object.fromEntries((c.ports ?? []).map((p) => [p.name, p.containerPort]));
+      if (!Object.values(named).includes(port)) problems.push(`${n}: no containerPort ${port} (${what})`);
+      const probePort = (probe) => (typeof probe?.httpGet?.port === 'string' ? named[probe.httpGet.port] : probe?.httpGet?.port);
+      if (c.readinessProbe?.httpGet?.path !== '/health/ready' || probePort(c.readinessProbe) !== port) problems.push(`${n}: readinessProbe must GET /health/ready on ${what}`);
+      if (c.livenessProbe?.httpGet?.path !== '/health/live' || probePort(c.livenessProbe) !== port) problems.push(`${n}: livenessProbe must GET /health/live on ${what}`);
+      // Prometheus scrape annotations on the pod template, pointing at the port that serves /metrics.
+      const annotations = d.spec.template.metadata?.annotations ?? {};
+      if (annotations['prometheus.io/scrape'] !== 'true') problems.push(`${n}: pod annotation prometheus.io/scrape: "true" missing`);
+      if (Number(annotations['prometheus.io/port']) !== port) problems.push(`${n}: pod annotation prometheus.io/port must be ${port} (${what})`);
+      if ((annotations['prometheus.io/path'] ?? '/metrics') !== '/metrics') problems.push(`${n}: pod annotation prometheus.io/path must be /metrics`);
     }
     const labels = d.spec.template.metadata?.labels ?? {};
     const matches = (sel) => sel && Object.entries(sel).every(([k, v]) => labels[k] === v);
@@ -170,7 +176,7 @@ async function checkK8s(file) {
       }
     }
   }
-  check('k8s: policy (non-root, resources, probes per role, grace period > shutdown budget, PDBs, selectors)', problems);
+  check('k8s: policy (non-root, resources, HTTP probes and Prometheus annotations on every role, grace period > shutdown budget, PDBs, selectors)', problems);
 }
 
 async function strictFieldCheck(objs) {

@@ -87,6 +87,11 @@ export class ActorSystem {
     return total;
   }
 
+  /** Per partition worker incarnation (the epoch changes with each), for metrics: read-only. */
+  get partitionStats(): Array<{ partition: number; epoch: number; liveActors: number } & PartitionWorker['stats']> {
+    return [...this.workers.values()].map((w) => ({ partition: w.partition, epoch: w.epoch, liveActors: w.liveActors, ...w.stats }));
+  }
+
   private async startWorker(partition: number): Promise<void> {
     const epoch = await this.fences.advance(partition, this.ownership.memberId);
     const worker = new PartitionWorker(partition, epoch, this.workerDeps);

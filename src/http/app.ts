@@ -1,4 +1,3 @@
-import '@fastify/swagger';
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../log.js';
@@ -10,6 +9,13 @@ import { applicationRoutes } from './routes/applications.js';
 import { chatRoutes } from './routes/chats.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { messageRoutes } from './routes/messages.js';
+import { metricsRoutes, type MetricsExposition } from './routes/metrics.js';
+import { registerOpenApi, type OpenApiOptions } from './openapi.js';
+
+/** Prometheus: the exposition for `/metrics`, and one observation per HTTP response. */
+export interface HttpMetrics extends MetricsExposition {
+  observeHttp(method: string, route: string, statusCode: number, seconds: number): void;
+}
 
 export interface AppOptions {
   /** The operations; throws UnavailableError until the process has started (routes answer 503 meanwhile). */
@@ -17,6 +23,9 @@ export interface AppOptions {
   log: Logger;
   ready: ReadinessCheck;
   bodyLimit: number;
+  /** `/metrics` and the request duration histogram; none when absent. */
+  metrics?: HttpMetrics;
+  openApi?: OpenApiOptions;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -45,9 +54,18 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('onSend', async (request, reply) => {
     void reply.header('X-Request-Id', request.id);
   });
+  const metrics = opts.metrics;
+  if (metrics) {
+    // the route pattern (/applications/:token/chats), never the URL: bounded label values
+    app.addHook('onResponse', async (request, reply) => {
+      metrics.observeHttp(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    });
+  }
   registerJsonParser(app);
   registerErrorHandling(app);
+  await registerOpenApi(app, opts.openApi);
   healthRoutes(app, opts.ready);
+  if (metrics) metricsRoutes(app, metrics);
   applicationRoutes(app, opts.service);
   chatRoutes(app, opts.service);
   messageRoutes(app, opts.service);

@@ -9,7 +9,7 @@ export function applicationRoutes(app: FastifyInstance, service: () => ChatServi
   app.post<{ Body: { name: string } }>('/applications', {
     schema: {
       tags: ['applications'], summary: 'Register an application', headers: idempotencyHeaders, body: bodies.applicationCreate,
-      response: { 201: resources.application, ...errorResponses },
+      response: { 201: resources.application, ...errorResponses.write },
     },
   }, async (request, reply) => {
     const created = await service().createApplication(request.body.name, requestMeta(request));
@@ -17,14 +17,14 @@ export function applicationRoutes(app: FastifyInstance, service: () => ChatServi
   });
 
   app.get<{ Querystring: ListQuery }>('/applications', {
-    schema: { tags: ['applications'], summary: 'List applications', querystring: listQuery.cursor, response: { 200: { type: 'array', items: resources.application }, ...errorResponses } },
+    schema: { tags: ['applications'], summary: 'List applications', querystring: listQuery.cursor, response: { 200: { type: 'array', items: resources.application }, ...errorResponses.read } },
   }, async (request, reply) => {
     const limit = parseLimit(request.query.limit, limits.listLimitDefault, limits.listLimitMax);
     return sendPage(request, reply, await service().listApplications(request.query.after, limit), limit);
   });
 
   app.get<{ Params: TokenParams }>('/applications/:token', {
-    schema: { tags: ['applications'], summary: 'Get an application', params: params.application, response: { 200: resources.application, ...errorResponses } },
+    schema: { tags: ['applications'], summary: 'Get an application', params: params.application, response: { 200: resources.application, ...errorResponses.read } },
   }, async (request) => service().getApplication(request.params.token));
 
   for (const method of ['PUT', 'PATCH'] as const) {
@@ -32,7 +32,7 @@ export function applicationRoutes(app: FastifyInstance, service: () => ChatServi
       method, url: '/applications/:token',
       schema: {
         tags: ['applications'], summary: 'Rename an application', params: params.application, headers: idempotencyHeaders,
-        body: bodies.applicationUpdate, response: { 200: resources.application, ...errorResponses },
+        body: bodies.applicationUpdate, response: { 200: resources.application, ...errorResponses.write },
       },
       handler: async (request, reply) => {
         const updated = await service().updateApplication(request.params.token, request.body.name, requestMeta(request));

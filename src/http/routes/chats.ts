@@ -9,7 +9,7 @@ export function chatRoutes(app: FastifyInstance, service: () => ChatService): vo
   app.post<{ Params: TokenParams; Body: { name?: string | null } | undefined }>('/applications/:token/chats', {
     schema: {
       tags: ['chats'], summary: 'Create a chat (its number is assigned)', params: params.application, headers: idempotencyHeaders,
-      body: bodies.chatCreate, response: { 201: resources.chat, ...errorResponses },
+      body: bodies.chatCreate, response: { 201: resources.chat, ...errorResponses.write },
     },
     // no body, an empty body and {} are all fine
     preValidation: async (request) => {
@@ -21,14 +21,14 @@ export function chatRoutes(app: FastifyInstance, service: () => ChatService): vo
   });
 
   app.get<{ Params: TokenParams; Querystring: ListQuery }>('/applications/:token/chats', {
-    schema: { tags: ['chats'], summary: 'List chats by number', params: params.application, querystring: listQuery.numbers, response: { 200: { type: 'array', items: resources.chat }, ...errorResponses } },
+    schema: { tags: ['chats'], summary: 'List chats by number', params: params.application, querystring: listQuery.numbers, response: { 200: { type: 'array', items: resources.chat }, ...errorResponses.read } },
   }, async (request, reply) => {
     const limit = parseLimit(request.query.limit, limits.listLimitDefault, limits.listLimitMax);
     return sendPage(request, reply, await service().listChats(request.params.token, parseAfterNumber(request.query.after), limit), limit);
   });
 
   app.get<{ Params: ChatParams }>('/applications/:token/chats/:number', {
-    schema: { tags: ['chats'], summary: 'Get a chat', params: params.chat, response: { 200: resources.chat, ...errorResponses } },
+    schema: { tags: ['chats'], summary: 'Get a chat', params: params.chat, response: { 200: resources.chat, ...errorResponses.read } },
   }, async (request) => service().getChat(request.params.token, Number(request.params.number)));
 
   for (const method of ['PUT', 'PATCH'] as const) {
@@ -36,7 +36,7 @@ export function chatRoutes(app: FastifyInstance, service: () => ChatService): vo
       method, url: '/applications/:token/chats/:number',
       schema: {
         tags: ['chats'], summary: 'Rename a chat', params: params.chat, headers: idempotencyHeaders,
-        body: bodies.chatUpdate, response: { 200: resources.chat, ...errorResponses },
+        body: bodies.chatUpdate, response: { 200: resources.chat, ...errorResponses.write },
       },
       handler: async (request, reply) => {
         const updated = await service().updateChat(request.params.token, Number(request.params.number), request.body.name, requestMeta(request));

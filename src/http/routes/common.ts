@@ -1,20 +1,35 @@
 import { limits } from '../../domain/limits.js';
 import { fields, resources } from '../../protocol/schemas.js';
 
-const errorResponse = { ...resources.error, description: 'Error' };
+const errorResponse = (description: string) => ({ ...resources.error, description });
 
-/** Error responses every route may give, for validation and OpenAPI. */
+const readErrors = {
+  400: errorResponse('`validation_error`: a path number that is not an integer, a bad query parameter (limit, after, query)'),
+  404: errorResponse('`not_found`: unknown application token, chat or message'),
+  500: errorResponse('`internal_error`: a bug (never for bad input)'),
+  503: errorResponse('`unavailable`: a dependency (MySQL, search engine) is down; see Retry-After'),
+} as const;
+
+/** Error responses of the routes, for serialisation and OpenAPI (see API.md "Errors"). */
 export const errorResponses = {
-  400: errorResponse,
-  404: errorResponse,
-  415: errorResponse,
-  413: errorResponse,
-  503: errorResponse,
+  read: readErrors,
+  write: {
+    ...readErrors,
+    400: errorResponse('`validation_error`: wrong types, missing or empty required fields, values over the limits, a bad path number; `malformed_json`: the body is not JSON'),
+    413: errorResponse('`payload_too_large`: the body is over BODY_LIMIT_BYTES (1 MiB)'),
+    415: errorResponse('`unsupported_media_type`: a non-empty body that is not JSON'),
+    503: errorResponse('`unavailable`: NATS or MySQL is down; `timeout`: the write was not confirmed in COMMAND_TIMEOUT_MS. Retry after Retry-After with the same Idempotency-Key'),
+  },
 } as const;
 
 export const idempotencyHeaders = {
   type: 'object',
-  properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: limits.idempotencyKeyMax } },
+  properties: {
+    'idempotency-key': {
+      type: 'string', minLength: 1, maxLength: limits.idempotencyKeyMax,
+      description: 'Makes the request safe to retry: a retry with the same key and path returns the first attempt\'s outcome (same number).',
+    },
+  },
 } as const;
 
 /** A path token of any length is just a token that does not exist (404 from the service), not a 400. */

@@ -9,7 +9,7 @@ export function messageRoutes(app: FastifyInstance, service: () => ChatService):
   app.post<{ Params: ChatParams; Body: { body: string } }>('/applications/:token/chats/:number/messages', {
     schema: {
       tags: ['messages'], summary: 'Create a message (its number is assigned)', params: params.chat, headers: idempotencyHeaders,
-      body: bodies.messageCreate, response: { 201: resources.message, ...errorResponses },
+      body: bodies.messageCreate, response: { 201: resources.message, ...errorResponses.write },
     },
   }, async (request, reply) => {
     const created = await service().createMessage(request.params.token, Number(request.params.number), request.body.body, requestMeta(request));
@@ -17,7 +17,7 @@ export function messageRoutes(app: FastifyInstance, service: () => ChatService):
   });
 
   app.get<{ Params: ChatParams; Querystring: ListQuery }>('/applications/:token/chats/:number/messages', {
-    schema: { tags: ['messages'], summary: 'List messages by number', params: params.chat, querystring: listQuery.numbers, response: { 200: { type: 'array', items: resources.message }, ...errorResponses } },
+    schema: { tags: ['messages'], summary: 'List messages by number', params: params.chat, querystring: listQuery.numbers, response: { 200: { type: 'array', items: resources.message }, ...errorResponses.read } },
   }, async (request, reply) => {
     const limit = parseLimit(request.query.limit, limits.listLimitDefault, limits.listLimitMax);
     const page = await service().listMessages(request.params.token, Number(request.params.number), parseAfterNumber(request.query.after), limit);
@@ -28,7 +28,7 @@ export function messageRoutes(app: FastifyInstance, service: () => ChatService):
     schema: {
       tags: ['messages'], summary: 'Search the messages of a chat (literal, case-insensitive substring)', params: params.chat,
       querystring: { type: 'object', required: ['query'], properties: { query: fields.searchQuery, limit: fields.limitQuery, after: fields.afterNumberQuery } },
-      response: { 200: { type: 'array', items: resources.message }, ...errorResponses },
+      response: { 200: { type: 'array', items: resources.message }, ...errorResponses.read },
     },
   }, async (request, reply) => {
     const limit = parseLimit(request.query.limit, limits.searchLimitDefault, limits.searchLimitMax);
@@ -37,7 +37,7 @@ export function messageRoutes(app: FastifyInstance, service: () => ChatService):
   });
 
   app.get<{ Params: MessageParams }>('/applications/:token/chats/:number/messages/:mnumber', {
-    schema: { tags: ['messages'], summary: 'Get a message', params: params.message, response: { 200: resources.message, ...errorResponses } },
+    schema: { tags: ['messages'], summary: 'Get a message', params: params.message, response: { 200: resources.message, ...errorResponses.read } },
   }, async (request) => service().getMessage(request.params.token, Number(request.params.number), Number(request.params.mnumber)));
 
   for (const method of ['PUT', 'PATCH'] as const) {
@@ -45,7 +45,7 @@ export function messageRoutes(app: FastifyInstance, service: () => ChatService):
       method, url: '/applications/:token/chats/:number/messages/:mnumber',
       schema: {
         tags: ['messages'], summary: 'Edit a message', params: params.message, headers: idempotencyHeaders,
-        body: bodies.messageUpdate, response: { 200: resources.message, ...errorResponses },
+        body: bodies.messageUpdate, response: { 200: resources.message, ...errorResponses.write },
       },
       handler: async (request, reply) => {
         const { token, number, mnumber } = request.params;
