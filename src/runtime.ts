@@ -10,7 +10,7 @@ import { buildOpsServer } from './http/ops-server.js';
 import type { Logger } from './log.js';
 import { CommandBus } from './messaging/command-bus.js';
 import { ConsumerLagProbe } from './messaging/consumer-lag.js';
-import { connectNats } from './messaging/nats.js';
+import { closeNats, connectNats } from './messaging/nats.js';
 import { ensureTopology } from './messaging/topology.js';
 import { startNatsApi } from './nats-api/service.js';
 import { Metrics, type ConsumerLagSample } from './observability/metrics.js';
@@ -163,7 +163,7 @@ export async function startRuntime(config: Config, log: Logger, opts: { listen?:
     });
   }
 
-  shutdown.add('nats', () => nc.drain());
+  shutdown.add('nats', () => closeNats(nc));
   shutdown.add('mysql', () => orm.close());
   shutdown.add('redis', () => cache.close());
   ready = true;

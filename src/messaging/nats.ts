@@ -29,3 +29,15 @@ export function encodeJson(value: unknown): Uint8Array {
 export function decodeJson(data: Uint8Array): unknown {
   return JSON.parse(decoder.decode(data));
 }
+
+/** Drains the connection (flushes what was published, lets subscriptions finish), bounded; then closes it. */
+export async function closeNats(nc: NatsConnection, timeoutMs = 5000): Promise<void> {
+  if (nc.isClosed()) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    nc.drain().catch(() => undefined),
+    new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+  ]);
+  clearTimeout(timer);
+  if (!nc.isClosed()) await nc.close().catch(() => undefined);
+}
