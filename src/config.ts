@@ -6,7 +6,7 @@
 export type Role = 'api' | 'actors' | 'projections';
 export const ALL_ROLES: readonly Role[] = ['api', 'actors', 'projections'];
 
-type Kind = 'string' | 'int' | 'roles' | 'bool';
+type Kind = 'string' | 'int' | 'roles';
 
 interface Setting {
   readonly env: string;
@@ -53,7 +53,7 @@ export const settings = {
 type Settings = typeof settings;
 type ValueOf<K extends keyof Settings> = Settings[K]['kind'] extends 'int' ? number
   : Settings[K]['kind'] extends 'roles' ? readonly Role[]
-  : Settings[K]['kind'] extends 'bool' ? boolean : string;
+  : string;
 
 export type Config = { readonly [K in keyof Settings]: ValueOf<K> };
 
@@ -67,8 +67,6 @@ function parse(key: string, setting: Setting, raw: string): unknown {
       if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${setting.env} must be a non-negative integer, got "${raw}"`);
       return Number(raw.trim());
     }
-    case 'bool':
-      return ['1', 'true', 'yes'].includes(raw.trim().toLowerCase());
     case 'roles': {
       const roles = raw.split(',').map((r) => r.trim()).filter(Boolean);
       for (const role of roles) {

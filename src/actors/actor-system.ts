@@ -1,24 +1,13 @@
-import type { NatsConnection } from 'nats';
-import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import type { RoleDeps } from '../role-deps.js';
 import { EventPublisher } from '../messaging/event-publisher.js';
 import { ownershipBucket } from '../messaging/topology.js';
-import type { Names } from '../protocol/subjects.js';
-import type { ResourceCache } from '../storage/cache.js';
 import { Fences } from '../storage/fences.js';
-import type { Orm } from '../storage/orm.js';
 import { Queries } from '../storage/queries.js';
 import { Ownership } from './ownership.js';
 import { PartitionWorker, type WorkerDeps } from './partition-worker.js';
 
-export interface ActorSystemDeps {
-  nc: NatsConnection;
-  orm: Orm;
-  cache: ResourceCache;
-  names: Names;
-  config: Config;
-  log: Logger;
-}
+export type ActorSystemDeps = RoleDeps;
 
 /**
  * The `actors` role: takes part in partition ownership and runs a PartitionWorker for every partition

@@ -24,10 +24,6 @@ export abstract class Actor {
   get idle(): boolean {
     return this.mailbox.size === 0 && this.mailbox.pending === 0 && this.pendingWrites === 0;
   }
-
-  get mailboxDepth(): number {
-    return this.mailbox.size + this.mailbox.pending;
-  }
 }
 
 /**

@@ -27,10 +27,6 @@ export class Delivery {
     return this.msg.redelivered || this.envelope.idempotent === true;
   }
 
-  get isSettled(): boolean {
-    return this.settled;
-  }
-
   reply(reply: CommandReply): void {
     if (!this.envelope.reply_to) return;
     try {

@@ -11,7 +11,6 @@ export type ErrorCode =
   | 'method_not_allowed'
   | 'unavailable'
   | 'timeout'
-  | 'not_implemented'
   | 'internal_error';
 
 export class AppError extends Error {

@@ -1,23 +1,11 @@
-import type { NatsConnection } from 'nats';
-import type { Config } from '../config.js';
-import type { Logger } from '../log.js';
-import type { Names } from '../protocol/subjects.js';
+import type { RoleDeps } from '../role-deps.js';
 import { SearchEngine } from '../search/engine.js';
 import { indexNames } from '../search/index-definition.js';
-import type { ResourceCache } from '../storage/cache.js';
-import type { Orm } from '../storage/orm.js';
 import { CounterReconciler } from './counter-reconciler.js';
 import { CountersProjection } from './counters.js';
 import { SearchIndexer } from './search-indexer.js';
 
-export interface ProjectionDeps {
-  nc: NatsConnection;
-  orm: Orm;
-  cache: ResourceCache;
-  names: Names;
-  config: Config;
-  log: Logger;
-}
+export type ProjectionDeps = RoleDeps;
 
 export interface Projections {
   readonly indexer: SearchIndexer;

@@ -1,3 +1,4 @@
+import { UnavailableError } from '../domain/errors.js';
 import type { Orm } from './orm.js';
 import type { ApplicationRow, ChatRow, MessageRow } from './presenters.js';
 
@@ -9,8 +10,13 @@ import type { ApplicationRow, ChatRow, MessageRow } from './presenters.js';
 export class Queries {
   constructor(private readonly orm: Orm) {}
 
+  /** Driver failures (MySQL down, pool exhausted) become 503 `unavailable` here, at the storage boundary. */
   private async all<T>(sql: string, params: unknown[]): Promise<T[]> {
-    return (await this.orm.em.getConnection().execute(sql, params, 'all')) as T[];
+    try {
+      return (await this.orm.em.getConnection().execute(sql, params, 'all')) as T[];
+    } catch (err) {
+      throw UnavailableError.dependency('MySQL', err);
+    }
   }
 
   private async one<T>(sql: string, params: unknown[]): Promise<T | undefined> {
@@ -31,8 +37,6 @@ export class Queries {
       WHERE a.token = ? AND c.number = ? AND m.number = ?`,
     messagesAfter: `SELECT id, chat_id, number, body, version, created_at, updated_at FROM messages
       WHERE chat_id = ? AND number > ? ORDER BY number LIMIT ?`,
-    messagesByNumbers: (n: number): string => `SELECT id, chat_id, number, body, version, created_at, updated_at FROM messages
-      WHERE chat_id = ? AND number IN (${new Array(n).fill('?').join(', ')}) ORDER BY number`,
     applicationByCommandId: 'SELECT id, token, name, chats_count, version, created_at, updated_at FROM applications WHERE command_id = ?',
     chatByCommandId: `SELECT c.id, c.application_id, c.number, c.name, c.messages_count, c.version, c.created_at, c.updated_at
       FROM chats c WHERE c.command_id = ?`,
@@ -65,12 +69,6 @@ export class Queries {
 
   listMessages(chatId: number, after: number, limit: number): Promise<MessageRow[]> {
     return this.all(Queries.sql.messagesAfter, [chatId, after, limit]);
-  }
-
-  /** The messages of one chat with the given numbers, ordered by number (search hydration). */
-  messagesByNumbers(chatId: number, numbers: number[]): Promise<MessageRow[]> {
-    if (numbers.length === 0) return Promise.resolve([]);
-    return this.all(Queries.sql.messagesByNumbers(numbers.length), [chatId, ...numbers]);
   }
 
   /** Rows an earlier attempt of the same command created (redelivery or an Idempotency-Key retry). */

@@ -36,7 +36,6 @@ test('every query uses an index (EXPLAIN has no full scan)', async (t) => {
     ['chatsAfter', sql.chatsAfter, [3, 0, 100]],
     ['messageByNumber', sql.messageByNumber, ['tok3', 2, 7]],
     ['messagesAfter', sql.messagesAfter, [3, 0, 100]],
-    ['messagesByNumbers', sql.messagesByNumbers(3), [3, 1, 2, 3]],
     ['applicationByCommandId', sql.applicationByCommandId, ['cmd-app-3']],
     ['chatByCommandId', sql.chatByCommandId, ['cmd-chat-3']],
     ['messageByCommandId', sql.messageByCommandId, ['cmd-msg-3']],

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readResponse } from './harness.js';
 
 export interface Response {
   status: number;
@@ -39,13 +40,5 @@ export function nextLink(res: Response): string | undefined {
 
 /** A POST with a raw body and exactly the given headers (fetch adds no JSON content type). */
 export async function rawRequest(base: string, method: string, path: string, body: string | Uint8Array | undefined, headers: Record<string, string> = {}): Promise<Response> {
-  const res = await fetch(base + path, { method, headers, ...(body === undefined ? {} : { body }) });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    // not JSON: keep the text
-  }
-  return { status: res.status, headers: res.headers, body: parsed };
+  return readResponse(await fetch(base + path, { method, headers, ...(body === undefined ? {} : { body }) }));
 }

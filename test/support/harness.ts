@@ -42,7 +42,11 @@ export async function call(
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
     (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
   }
-  const res = await fetch(base + path, init);
+  return readResponse(await fetch(base + path, init));
+}
+
+/** Status, headers and body (parsed when it is JSON, the text otherwise) of a fetch response. */
+export async function readResponse(res: Response): Promise<{ status: number; headers: Headers; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any -- test bodies are asserted field by field
   const text = await res.text();
   let parsed: unknown = text;
   try {
