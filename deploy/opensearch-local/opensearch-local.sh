@@ -81,13 +81,15 @@ running_pid() {
 wait_healthy() {
   local pid="$1" deadline=$((SECONDS + START_TIMEOUT))
   while ((SECONDS < deadline)); do
+    # sleep first: right after `&` the pid may still be the forked shell, whose cmdline does not yet
+    # name our main class, and `alive` would call a starting node dead
+    sleep 1
     if [[ -f "$READY_FILE" ]] && healthy; then return 0; fi
     if [[ -n "$pid" ]] && ! alive "$pid"; then
       log "process $pid exited during startup; last log lines:"
       tail -n 40 "$LOG_FILE" >&2 || true
       return 1
     fi
-    sleep 1
   done
   log "not healthy after ${START_TIMEOUT}s; last log lines:"
   tail -n 40 "$LOG_FILE" >&2 || true
