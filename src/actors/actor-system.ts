@@ -3,7 +3,10 @@ import type { RoleDeps } from '../role-deps.js';
 import { EventPublisher } from '../messaging/event-publisher.js';
 import { ownershipBucket } from '../messaging/topology.js';
 import { Fences } from '../storage/fences.js';
+import { maxAllowedPacket } from '../storage/orm.js';
 import { Queries } from '../storage/queries.js';
+import { GroupCommitter } from './committer.js';
+import { Completer } from './completer.js';
 import { Ownership } from './ownership.js';
 import { PartitionWorker, type WorkerDeps } from './partition-worker.js';
 
@@ -23,6 +26,7 @@ export class ActorSystem {
   private constructor(
     private readonly deps: ActorSystemDeps,
     kv: Awaited<ReturnType<typeof ownershipBucket>>,
+    maxPacket: number,
   ) {
     this.log = deps.log.child({ role: 'actors' });
     this.fences = new Fences(deps.orm);
@@ -31,8 +35,16 @@ export class ActorSystem {
       names: deps.names,
       config: deps.config,
       log: this.log,
-      orm: deps.orm,
-      base: { queries: new Queries(deps.orm), events: new EventPublisher(deps.nc.jetstream(), deps.names), cache: deps.cache },
+      committer: new GroupCommitter(deps.orm, {
+        batchMax: deps.config.commitBatchMax,
+        batchBytes: Math.min(deps.config.commitBatchBytes, Math.floor(maxPacket / 4)),
+        pipeline: deps.config.commitPipeline,
+      }),
+      base: {
+        queries: new Queries(deps.orm),
+        completer: new Completer(deps.cache, new EventPublisher(deps.nc.jetstream(), deps.names), this.log),
+        cache: deps.cache,
+      },
     };
     this.ownership = new Ownership(kv, deps.names, deps.config.partitions, deps.config.leaseTtlMs, {
       acquire: (p) => this.startWorker(p),
@@ -42,7 +54,7 @@ export class ActorSystem {
 
   static async start(deps: ActorSystemDeps): Promise<ActorSystem> {
     const kv = await ownershipBucket(deps.nc, deps.names, { replicas: deps.config.natsReplicas, leaseTtlMs: deps.config.leaseTtlMs });
-    const system = new ActorSystem(deps, kv);
+    const system = new ActorSystem(deps, kv, await maxAllowedPacket(deps.orm));
     await system.ownership.start();
     system.log.info({ member: system.ownership.memberId, partitions: system.ownership.owned.length }, 'actor system started');
     return system;

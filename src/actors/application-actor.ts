@@ -2,6 +2,7 @@ import { NotFoundError } from '../domain/errors.js';
 import type { CreateChat, UpdateApplication } from '../protocol/commands.js';
 import { Application, Chat } from '../storage/entities/index.js';
 import { CreatingActor } from './actor.js';
+import { textBytes } from './committer.js';
 import { commitThenComplete, complete, refuse, type ActorContext, type Outcome } from './context.js';
 import type { Delivery } from './delivery.js';
 import { applicationSnapshot, chatSnapshot, rowOf } from './snapshots.js';
@@ -67,6 +68,7 @@ export class ApplicationActor extends CreatingActor {
           this,
           delivery,
           {
+            bytes: textBytes(command.name ?? ''),
             apply: (em) => {
               entity = em.create(Chat, {
                 application: em.getReference(Application, state.applicationId), number, name: command.name ?? null,
@@ -101,6 +103,7 @@ export class ApplicationActor extends CreatingActor {
       this,
       delivery,
       {
+        bytes: textBytes(command.name ?? ''),
         apply: async (em) => {
           entity = await em.findOneOrFail(Application, state.applicationId);
           entity.name = command.name;

@@ -2,6 +2,7 @@ import { NotFoundError } from '../domain/errors.js';
 import type { CreateMessage, UpdateChat, UpdateMessage } from '../protocol/commands.js';
 import { Chat, Message } from '../storage/entities/index.js';
 import { CreatingActor } from './actor.js';
+import { textBytes } from './committer.js';
 import { commitThenComplete, complete, refuse, type ActorContext, type Outcome } from './context.js';
 import type { Delivery } from './delivery.js';
 import { chatSnapshot, messageSnapshot, rowOf } from './snapshots.js';
@@ -73,6 +74,7 @@ export class ChatActor extends CreatingActor {
           this,
           delivery,
           {
+            bytes: textBytes(command.body),
             apply: (em) => {
               entity = em.create(Message, {
                 chat: em.getReference(Chat, state.chatId), number, body: command.body,
@@ -105,6 +107,7 @@ export class ChatActor extends CreatingActor {
       this,
       delivery,
       {
+        bytes: textBytes(command.body),
         apply: async (em) => {
           await em.flush(); // the message may have been created earlier in this same transaction
           entity = await em.findOneOrFail(Message, { chat: state.chatId, number });
@@ -138,6 +141,7 @@ export class ChatActor extends CreatingActor {
       this,
       delivery,
       {
+        bytes: textBytes(command.name ?? ''),
         apply: async (em) => {
           entity = await em.findOneOrFail(Chat, state.chatId);
           entity.name = command.name;

@@ -9,7 +9,7 @@ import type { Names } from '../protocol/subjects.js';
 import { FencedError } from '../storage/fences.js';
 import { ApplicationActor } from './application-actor.js';
 import { ChatActor } from './chat-actor.js';
-import { Committer } from './committer.js';
+import type { CommitLane, GroupCommitter } from './committer.js';
 import type { ActorContext } from './context.js';
 import { Delivery } from './delivery.js';
 import { Region } from './region.js';
@@ -27,7 +27,7 @@ export interface WorkerDeps {
   config: Config;
   log: Logger;
   base: Omit<ActorContext, 'partition' | 'committer' | 'log'>;
-  orm: ConstructorParameters<typeof Committer>[0];
+  committer: GroupCommitter;
 }
 
 /**
@@ -40,7 +40,7 @@ export interface WorkerDeps {
 export class PartitionWorker {
   private readonly unsettled = new Set<Delivery>();
   private readonly region: Region<AnyActor>;
-  private readonly committer: Committer;
+  private readonly committer: CommitLane;
   private readonly ctx: ActorContext;
   private readonly log: Logger;
   private running = true;
@@ -61,7 +61,7 @@ export class PartitionWorker {
     private readonly deps: WorkerDeps,
   ) {
     this.log = deps.log.child({ partition, epoch });
-    this.committer = new Committer(deps.orm, partition, epoch, deps.config.commitBatchMax, (err) => this.crash(err));
+    this.committer = deps.committer.lane(partition, epoch, (err) => this.crash(err));
     this.ctx = { ...deps.base, partition, committer: this.committer, log: this.log };
     this.region = new Region<AnyActor>((key) => this.spawn(key), deps.config.actorIdleMs, deps.config.actorMaxActive);
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { JetStreamClient, NatsConnection, Subscription } from 'nats';
+import type { NatsConnection, Subscription } from 'nats';
 import { UnavailableError, fromBody } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 import { actorOf, type Command, type CommandEnvelope } from '../protocol/commands.js';
@@ -28,7 +28,8 @@ export class CommandBus {
   private readonly pending = new Map<string, Pending>();
   private seq = 0;
   private sub?: Subscription;
-  private readonly js: JetStreamClient;
+  /** False between a disconnect and the next reconnect: writes then fail fast instead of waiting for a timeout. */
+  private connected = true;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -36,11 +37,15 @@ export class CommandBus {
     private readonly partitions: number,
     private readonly timeoutMs: number,
     private readonly log: Logger,
-  ) {
-    this.js = nc.jetstream();
-  }
+  ) {}
 
   start(): void {
+    void (async () => {
+      for await (const status of this.nc.status()) {
+        if (status.type === 'disconnect') this.connected = false;
+        else if (status.type === 'reconnect') this.connected = true;
+      }
+    })();
     const prefix = this.names.replyPrefix(this.instance);
     this.sub = this.nc.subscribe(`${prefix}.*`, {
       callback: (err, msg) => {
@@ -96,9 +101,12 @@ export class CommandBus {
     });
 
     try {
-      // msgID is per attempt: the client library's own publish retries are deduplicated by JetStream;
-      // a client retry (same Idempotency-Key, new attempt) is deduplicated by the actor on the command id.
-      await this.js.publish(subject, encodeJson(envelope), { msgID: randomUUID(), timeout: Math.min(this.timeoutMs, 5000) });
+      // A plain publish: the stream stores it, and the actor's reply (sent after COMMIT) is the only
+      // confirmation that counts, so waiting for JetStream's PubAck as well would add a round trip per
+      // write and prove nothing more. A command that never reaches the stream ends as a 503 `timeout`
+      // like any other unconfirmed write, and a retry with the same Idempotency-Key is safe either way.
+      if (!this.connected || this.nc.isClosed()) throw new Error('not connected to NATS');
+      this.nc.publish(subject, encodeJson(envelope));
     } catch (err) {
       const waiter = this.pending.get(waitId);
       if (waiter) {
