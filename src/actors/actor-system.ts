@@ -8,6 +8,7 @@ import { Queries } from '../storage/queries.js';
 import { GroupCommitter } from './committer.js';
 import { Completer } from './completer.js';
 import { Ownership } from './ownership.js';
+import { StateLoader } from './state-loader.js';
 import { PartitionWorker, type WorkerDeps } from './partition-worker.js';
 
 export type ActorSystemDeps = RoleDeps;
@@ -30,6 +31,7 @@ export class ActorSystem {
   ) {
     this.log = deps.log.child({ role: 'actors' });
     this.fences = new Fences(deps.orm);
+    const queries = new Queries(deps.orm);
     this.workerDeps = {
       nc: deps.nc,
       names: deps.names,
@@ -41,7 +43,8 @@ export class ActorSystem {
         pipeline: deps.config.commitPipeline,
       }),
       base: {
-        queries: new Queries(deps.orm),
+        queries,
+        loader: new StateLoader(queries),
         completer: new Completer(deps.cache, new EventPublisher(deps.nc.jetstream(), deps.names), this.log),
         cache: deps.cache,
       },

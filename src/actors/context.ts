@@ -6,11 +6,14 @@ import type { Queries } from '../storage/queries.js';
 import type { CommitLane, Write } from './committer.js';
 import type { Completer } from './completer.js';
 import type { Delivery } from './delivery.js';
+import type { StateLoader } from './state-loader.js';
 
 /** What an actor needs from its partition worker. */
 export interface ActorContext {
   readonly partition: number;
   readonly queries: Queries;
+  /** Activation reads (parent id, highest number), batched across actors. */
+  readonly loader: StateLoader;
   readonly committer: CommitLane;
   readonly completer: Completer;
   readonly cache: ResourceCache;
