@@ -43,18 +43,18 @@ export class Completer {
     try {
       await this.cache.put(batch.flatMap((c) => c.outcome.cache)).catch(() => undefined); // best effort: a miss reads MySQL
       for (const c of batch) c.delivery.reply(c.outcome.reply);
-      const published = await Promise.allSettled(
-        batch.map((c) => (c.outcome.events.length > 0 ? this.events.publish(c.outcome.events, c.partition) : undefined)),
-      );
-      published.forEach((result, i) => {
-        const { delivery } = batch[i]!;
-        if (result.status === 'fulfilled') {
-          delivery.ack();
-        } else {
-          this.log.warn({ err: result.reason, command: delivery.envelope.id }, 'events not published; command handed back for redelivery');
-          delivery.nak(1000);
-        }
-      });
+      const eventful = batch.filter((c) => c.outcome.events.length > 0);
+      let published = true;
+      try {
+        await this.events.publish(eventful.flatMap((c) => c.outcome.events.map((event) => ({ event, partition: c.partition }))));
+      } catch (err) {
+        published = false;
+        this.log.warn({ err, commands: eventful.length }, 'events not published; commands handed back for redelivery');
+      }
+      for (const c of batch) {
+        if (published || c.outcome.events.length === 0) c.delivery.ack();
+        else c.delivery.nak(1000);
+      }
     } finally {
       for (const c of batch) c.done();
     }
