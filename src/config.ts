@@ -33,7 +33,7 @@ export const settings = {
   commandAckWaitMs: { env: 'COMMAND_ACK_WAIT_MS', kind: 'int', default: '30000', description: 'JetStream ack wait of command consumers: an unacknowledged command is redelivered after it.' },
   leaseTtlMs: { env: 'LEASE_TTL_MS', kind: 'int', default: '10000', description: 'Partition lease and membership time-to-live; a dead actor process loses its partitions after it.' },
   actorIdleMs: { env: 'ACTOR_IDLE_MS', kind: 'int', default: '60000', description: 'An actor idle this long is passivated (its memory freed; it reloads on its next command).' },
-  actorMaxActive: { env: 'ACTOR_MAX_ACTIVE', kind: 'int', default: '50000', description: 'Upper bound of live actors per partition worker; the least recently used idle ones are passivated beyond it.' },
+  actorMaxActive: { env: 'ACTOR_MAX_ACTIVE', kind: 'int', default: '20000', description: 'Upper bound of live actors per actors process (over all its partitions); the least recently used idle ones are passivated beyond it.' },
   mailboxCapacity: { env: 'MAILBOX_CAPACITY', kind: 'int', default: '1024', description: 'Commands in flight per partition worker (mailboxes plus uncommitted writes) before it stops pulling: backpressure.' },
   commitBatchMax: { env: 'COMMIT_BATCH_MAX', kind: 'int', default: '500', description: 'Most writes in one MySQL transaction (group commit across the partitions of a process).' },
   commitBatchBytes: { env: 'COMMIT_BATCH_BYTES', kind: 'int', default: '4194304', description: 'Most bytes of written text in one MySQL transaction; lowered to a quarter of the server\'s max_allowed_packet when that is smaller.' },

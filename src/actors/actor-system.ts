@@ -8,6 +8,7 @@ import { Queries } from '../storage/queries.js';
 import { GroupCommitter } from './committer.js';
 import { Completer } from './completer.js';
 import { Ownership } from './ownership.js';
+import { ActorBudget } from './region.js';
 import { StateLoader } from './state-loader.js';
 import { PartitionWorker, type WorkerDeps } from './partition-worker.js';
 
@@ -37,6 +38,7 @@ export class ActorSystem {
       names: deps.names,
       config: deps.config,
       log: this.log,
+      budget: new ActorBudget(deps.config.actorMaxActive),
       committer: new GroupCommitter(deps.orm, {
         batchMax: deps.config.commitBatchMax,
         batchBytes: Math.min(deps.config.commitBatchBytes, Math.floor(maxPacket / 4)),
@@ -73,9 +75,7 @@ export class ActorSystem {
 
   /** Live actors over all partitions of this process. */
   get liveActors(): number {
-    let n = 0;
-    for (const w of this.workers.values()) n += w.liveActors;
-    return n;
+    return this.workerDeps.budget.size;
   }
 
   get stats(): { activations: number; passivations: number; batches: number; writes: number; unsettled: number } {

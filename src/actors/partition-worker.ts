@@ -12,7 +12,7 @@ import { ChatActor } from './chat-actor.js';
 import type { CommitLane, GroupCommitter } from './committer.js';
 import type { ActorContext } from './context.js';
 import { Delivery } from './delivery.js';
-import { Region } from './region.js';
+import { Region, type ActorBudget } from './region.js';
 import { RegistrarActor } from './registrar-actor.js';
 
 const PULL_EXPIRES_MS = 1000;
@@ -28,6 +28,8 @@ export interface WorkerDeps {
   log: Logger;
   base: Omit<ActorContext, 'partition' | 'committer' | 'log'>;
   committer: GroupCommitter;
+  /** Live actors of the whole process (ACTOR_MAX_ACTIVE). */
+  budget: ActorBudget;
 }
 
 /**
@@ -63,7 +65,7 @@ export class PartitionWorker {
     this.log = deps.log.child({ partition, epoch });
     this.committer = deps.committer.lane(partition, epoch, (err) => this.crash(err));
     this.ctx = { ...deps.base, partition, committer: this.committer, log: this.log };
-    this.region = new Region<AnyActor>((key) => this.spawn(key), deps.config.actorIdleMs, deps.config.actorMaxActive);
+    this.region = new Region<AnyActor>((key) => this.spawn(key), deps.config.actorIdleMs, deps.budget);
   }
 
   get liveActors(): number {
