@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import mysql from 'mysql2/promise';
-import { connect, headers, nkeys, type NatsConnection, type Status } from 'nats';
+import { RequestStrategy, connect, headers, nkeys, type NatsConnection, type Status } from 'nats';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { connectNats, natsAuthOf } from '../../src/messaging/nats.js';
@@ -81,7 +81,7 @@ test('nats auth: with deploy/nats/auth.conf the service runs as its user; the cl
   assert.equal((await request('applications.list', {}, { Authorization: `Bearer ${TEST_ADMIN_KEY}` })).body.length, 1);
   // $SRV discovery too
   const pings = [];
-  for await (const ping of await nc.services.client({ maxWait: 2000 }).ping('chat')) pings.push(ping);
+  for await (const ping of await nc.services.client({ strategy: RequestStrategy.Timer, maxWait: 2000 }).ping('chat')) pings.push(ping);
   assert.ok(pings.length >= 1, 'the service answers $SRV.PING');
 
   // ... and nothing else: no events, commands or replies, no publishing of commands, no JetStream
