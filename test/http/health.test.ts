@@ -68,7 +68,7 @@ test('health: every error is JSON { error, message } and no response carries an 
   successes.push(await call(url, 'GET', `${chats}/1`));
   successes.push(await call(url, 'PUT', `${chats}/1`, { name: 'd' }));
   successes.push(await call(url, 'POST', messages, { body: 'hi' }));
-  successes.push(await call(url, 'POST', messages, { body: 'there' }, { 'idempotency-key': 'k' }));
+  successes.push(await call(url, 'POST', messages, { body: 'there' }, { 'idempotency-key': 'k2' })); // 'k' is bound to the chat creation
   successes.push(await call(url, 'GET', messages));
   successes.push(await call(url, 'GET', `${messages}?limit=1`));
   successes.push(await call(url, 'GET', `${messages}/1`));
