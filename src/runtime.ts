@@ -3,6 +3,7 @@ import type { NatsConnection, Service } from 'nats';
 import { ActorSystem } from './actors/actor-system.js';
 import type { Config, Role } from './config.js';
 import { UnavailableError } from './domain/errors.js';
+import { Operator } from './domain/operator.js';
 import { ChatService } from './gateway/chat-service.js';
 import { buildApp } from './http/app.js';
 import { serviceVersion } from './http/openapi.js';
@@ -10,7 +11,8 @@ import { buildOpsServer } from './http/ops-server.js';
 import type { Logger } from './log.js';
 import { CommandBus } from './messaging/command-bus.js';
 import { ConsumerLagProbe } from './messaging/consumer-lag.js';
-import { closeNats, connectNats } from './messaging/nats.js';
+import { IdempotencyStore } from './messaging/idempotency-store.js';
+import { closeNats, connectNats, natsAuthOf } from './messaging/nats.js';
 import { ensureTopology } from './messaging/topology.js';
 import { startNatsApi } from './nats-api/service.js';
 import { Metrics, type ConsumerLagSample } from './observability/metrics.js';
@@ -116,7 +118,7 @@ export async function startRuntime(config: Config, log: Logger, opts: { listen?:
   const orm = (runtime.orm = await openOrm(config.databaseUrl, config.databasePoolSize));
   const queries = (deps.queries = new Queries(orm));
   metrics.bindDbPool(() => poolUsage(orm));
-  const nc = (runtime.nc = deps.nc = await retry('NATS', log, () => connectNats(config.natsUrl, `chat-${roles.join('+')}`, log), () => shutdown.started));
+  const nc = (runtime.nc = deps.nc = await retry('NATS', log, () => connectNats(config.natsUrl, `chat-${roles.join('+')}`, log, natsAuthOf(config)), () => shutdown.started));
   await retry('JetStream', log, () => ensureTopology(nc, ns, { replicas: config.natsReplicas, leaseTtlMs: config.leaseTtlMs }), () => shutdown.started);
 
   if (app) {
@@ -124,7 +126,11 @@ export async function startRuntime(config: Config, log: Logger, opts: { listen?:
     bus.start();
     metrics.bindCommandBus(() => bus.inFlight);
     const searchEngine = SearchEngine.fromConfig(config);
-    service = new ChatService(bus, queries, cache, new MessageSearch(searchEngine, indexNames(config.namespace)));
+    const idempotency = await retry('JetStream', log, () => IdempotencyStore.open(nc, ns, { ttlSeconds: config.idempotencyTtlSeconds, replicas: config.natsReplicas }), () => shutdown.started);
+    service = new ChatService({
+      bus, queries, cache, search: new MessageSearch(searchEngine, indexNames(config.namespace)), idempotency,
+      operator: new Operator(config.adminApiKey, config.namespace), commandTimeoutMs: config.commandTimeoutMs,
+    });
     shutdown.add('search', () => searchEngine.close());
     const natsApi: Service = await startNatsApi(nc, ns, service, log.child({ role: 'api', transport: 'nats' }));
     shutdown.add('nats-api', () => natsApi.stop());

@@ -92,7 +92,7 @@ export class ApplicationActor extends CreatingActor {
     const ctx = this.ctx;
     if (delivery.mayBeDuplicate) {
       const row = await ctx.queries.applicationByToken(this.token);
-      if (row && Number(row.version) >= delivery.seq) return complete(ctx, delivery, this.renamed(applicationSnapshot(row)));
+      if (row && Number(row.version) >= delivery.appliedSinceSeq) return complete(ctx, delivery, this.renamed(applicationSnapshot(row)));
     }
     const now = new Date();
     let entity: Application | undefined;

@@ -94,7 +94,7 @@ export class ChatActor extends CreatingActor {
     }
     if (delivery.mayBeDuplicate) {
       const row = await ctx.queries.messageByNumber(this.token, this.chatNumber, number);
-      if (row && Number(row.version) >= delivery.seq) {
+      if (row && Number(row.version) >= delivery.appliedSinceSeq) {
         return complete(ctx, delivery, this.messageWritten(messageSnapshot(this.token, this.chatNumber, row), 'MessageUpdated'));
       }
     }
@@ -129,7 +129,7 @@ export class ChatActor extends CreatingActor {
     const ctx = this.ctx;
     if (delivery.mayBeDuplicate) {
       const row = await ctx.queries.chatByNumber(this.token, this.chatNumber);
-      if (row && Number(row.version) >= delivery.seq) return complete(ctx, delivery, this.renamed(chatSnapshot(this.token, row)));
+      if (row && Number(row.version) >= delivery.appliedSinceSeq) return complete(ctx, delivery, this.renamed(chatSnapshot(this.token, row)));
     }
     const now = new Date();
     let entity: Chat | undefined;

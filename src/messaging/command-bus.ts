@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { JetStreamClient, NatsConnection, Subscription } from 'nats';
-import { UnavailableError, fromBody } from '../domain/errors.js';
+import { UnavailableError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 import { actorOf, type Command, type CommandEnvelope } from '../protocol/commands.js';
 import { partitionOf, routingKeyOf } from '../protocol/partition.js';
@@ -16,7 +16,11 @@ interface Pending {
 export interface SendOptions {
   commandId: string;
   idempotent?: boolean;
+  /** Commands-stream sequence of the first attempt of this keyed request, when this is a retry that took over. */
+  firstSeq?: number;
   requestId?: string;
+  /** Called with the commands-stream sequence once the stream has the command. */
+  onPublished?: (seq: number) => void;
 }
 
 /**
@@ -61,20 +65,15 @@ export class CommandBus {
     return this.pending.size;
   }
 
-  /** Sends a command and resolves with the actor's resource, or throws the actor's error / 503. */
-  async send(command: Command, opts: SendOptions): Promise<{ status: 200 | 201; resource: unknown }> {
-    const reply = await this.request(command, opts);
-    if (reply.ok) return { status: reply.status, resource: reply.resource };
-    throw fromBody(reply.status, reply.error);
-  }
-
-  private async request(command: Command, opts: SendOptions): Promise<CommandReply> {
+  /** Sends a command and resolves with the actor's reply (success or error), or throws 503. */
+  async request(command: Command, opts: SendOptions): Promise<CommandReply> {
     const key = routingKeyOf(actorOf({ id: opts.commandId, command }));
     const subject = this.names.commandSubject(partitionOf(key, this.partitions), key);
     const waitId = String(++this.seq);
     const envelope: CommandEnvelope = {
       id: opts.commandId,
       ...(opts.idempotent ? { idempotent: true } : {}),
+      ...(opts.firstSeq !== undefined ? { first_seq: opts.firstSeq } : {}),
       reply_to: `${this.names.replyPrefix(this.instance)}.${waitId}`,
       ...(opts.requestId ? { request_id: opts.requestId } : {}),
       command,
@@ -98,7 +97,8 @@ export class CommandBus {
     try {
       // msgID is per attempt: the client library's own publish retries are deduplicated by JetStream;
       // a client retry (same Idempotency-Key, new attempt) is deduplicated by the actor on the command id.
-      await this.js.publish(subject, encodeJson(envelope), { msgID: randomUUID(), timeout: Math.min(this.timeoutMs, 5000) });
+      const ack = await this.js.publish(subject, encodeJson(envelope), { msgID: randomUUID(), timeout: Math.min(this.timeoutMs, 5000) });
+      opts.onPublished?.(ack.seq);
     } catch (err) {
       const waiter = this.pending.get(waitId);
       if (waiter) {

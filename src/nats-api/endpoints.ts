@@ -8,6 +8,8 @@ export interface Endpoint {
   /** Subject tail after `<NAMESPACE>.api.v1.` (also the endpoint's documented name). */
   subject: string;
   schema: object;
+  /** Needs the operator credential (`Authorization: Bearer <ADMIN_API_KEY>` header), checked before anything else. */
+  operatorOnly?: true;
   run(service: ChatService, input: Input, meta: RequestMeta): Promise<unknown>;
 }
 
@@ -35,8 +37,9 @@ export const endpoints: Endpoint[] = [
   },
   {
     subject: 'applications.list',
+    operatorOnly: true,
     schema: obj([], { limit, after: fields.afterCursorQuery }),
-    run: (s, i) => paged(s.listApplications(i['after'] as string | undefined, num(i['limit'] ?? limits.listLimitDefault))),
+    run: (s, i, m) => paged(s.listApplications(m.credential, i['after'] as string | undefined, num(i['limit'] ?? limits.listLimitDefault))),
   },
   { subject: 'applications.get', schema: obj(['token'], { token }), run: (s, i) => s.getApplication(str(i['token'])) },
   {

@@ -3,6 +3,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { headers as natsHeaders, type NatsConnection, type Service, type ServiceMsg } from 'nats';
 import { ValidationError, internalError, isAppError, type AppError } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
+import { bearerCredential } from '../domain/operator.js';
 import type { ChatService } from '../gateway/chat-service.js';
 import type { Logger } from '../log.js';
 import { decodeJson, encodeJson } from '../messaging/nats.js';
@@ -16,7 +17,7 @@ export const SERVICE_VERSION = '1.0.0';
  * The API over NATS request/reply, as a NATS micro service (`$SRV.PING|INFO|STATS` discovery), one endpoint per
  * operation under `<NAMESPACE>.api.v1.`. Same operations, validation and errors as HTTP: an error reply sets
  * `Nats-Service-Error-Code` (HTTP-like status) and `Nats-Service-Error`, with `{ error, message }` as body.
- * Requests may carry an `Idempotency-Key` header.
+ * Requests may carry an `Idempotency-Key` header; `applications.list` needs `Authorization: Bearer <ADMIN_API_KEY>`.
  */
 export async function startNatsApi(nc: NatsConnection, names: Names, service: ChatService, log: Logger): Promise<Service> {
   const ajv = new Ajv({ coerceTypes: false, allErrors: false, strict: false });
@@ -42,6 +43,8 @@ export async function startNatsApi(nc: NatsConnection, names: Names, service: Ch
 
 async function handle(msg: ServiceMsg, endpoint: Endpoint, validate: ValidateFunction, service: ChatService, log: Logger): Promise<void> {
   try {
+    const credential = bearerCredential(msg.headers?.get('Authorization') || undefined);
+    if (endpoint.operatorOnly) service.authorizeOperator(credential);
     let input: unknown;
     try {
       input = msg.data.length === 0 ? {} : decodeJson(msg.data);
@@ -56,8 +59,9 @@ async function handle(msg: ServiceMsg, endpoint: Endpoint, validate: ValidateFun
     const key = msg.headers?.get('Idempotency-Key') || undefined;
     if (key !== undefined && key.length > limits.idempotencyKeyMax) throw ValidationError.field('Idempotency-Key', `must be at most ${limits.idempotencyKeyMax} characters`);
     const result = await endpoint.run(service, input as Record<string, unknown>, {
-      scope: `nats ${endpoint.subject} ${JSON.stringify(scopeOf(input as Record<string, unknown>))}`,
+      operation: `nats ${endpoint.subject}`,
       ...(key ? { idempotencyKey: key } : {}),
+      ...(credential !== undefined ? { credential } : {}),
       requestId: msg.headers?.get('X-Request-Id') || randomUUID(),
     });
     if (isPaged(result)) {
@@ -72,11 +76,6 @@ async function handle(msg: ServiceMsg, endpoint: Endpoint, validate: ValidateFun
     if (!isAppError(err)) log.error({ err, subject: msg.subject }, 'nats api request failed');
     msg.respondError(error.statusCode, error.message, encodeJson(error.toBody()));
   }
-}
-
-/** Idempotency scope: the operation and the parent it creates under (not the body). */
-function scopeOf(input: Record<string, unknown>): unknown[] {
-  return [input['token'] ?? null, input['chat_number'] ?? null, input['message_number'] ?? input['number'] ?? null];
 }
 
 function isPaged(result: unknown): result is PagedResult {
