@@ -57,8 +57,11 @@ async function hotOwner(ctx: FaultContext, exclude: ServiceProcess[] = []): Prom
 }
 
 /** Until every partition in `parts` is leased by a live process other than `victim`. */
-async function takeover(ctx: FaultContext, victim: ServiceProcess, parts: number[], since: number, extra?: () => Promise<boolean>): Promise<number | undefined> {
+async function takeover(
+  ctx: FaultContext, victim: ServiceProcess, parts: number[], since: number, extra?: () => Promise<boolean>, abandoned = (): boolean => false,
+): Promise<number | undefined> {
   return waitUntil(async () => {
+    if (abandoned()) return true;
     const leases = await ctx.obs.leasesOrUndefined();
     if (!leases) return false;
     const live = new Set(members(ctx.topo).filter((m) => m !== victim.memberId));
@@ -126,21 +129,39 @@ export const faults: Fault[] = [
       ctx.faultAt = Date.now();
       victim.pause();
       let fencesAtTakeover = new Map<number, { epoch: number; owner: string }>();
-      const took = await takeover(ctx, victim, parts, ctx.faultAt, async () => {
+      const advanced = (p: number): boolean => {
+        const f = fencesAtTakeover.get(p);
+        return f !== undefined && f.owner !== victim.memberId && f.epoch > (staleEpoch.get(p) ?? 0);
+      };
+      // stay paused until the takeover (lease + fence) is seen, at most twice the lease plus the profile's margin;
+      // then one second more, so that the process wakes up with its stale epoch after the new owners advanced
+      const deadline = ctx.faultAt + 2 * ctx.profile.leaseTtlMs + ctx.profile.pauseBeyondLeaseMs;
+      let tookAt: number | undefined;
+      let watching = true;
+      const watch = takeover(ctx, victim, parts, ctx.faultAt, async () => {
         fencesAtTakeover = await ctx.obs.fences().catch(() => new Map());
-        return parts.every((p) => {
-          const f = fencesAtTakeover.get(p);
-          return f !== undefined && f.owner !== victim.memberId && f.epoch > (staleEpoch.get(p) ?? 0);
-        });
-      });
-      ctx.measure('takeoverMs', took ?? null);
-      if (took === undefined) ctx.violate('the new owners advance the fence of every partition of the paused process', `not within ${ctx.profile.leaseTtlMs + ctx.profile.recoveryTimeoutMs} ms`);
-      ctx.measure('fenceEpochs', Object.fromEntries(parts.map((p) => [`p${p}`, fencesAtTakeover.get(p)?.epoch ?? -1])));
-      const resumeAt = Math.max(Date.now(), ctx.faultAt + ctx.profile.leaseTtlMs + ctx.profile.pauseBeyondLeaseMs);
-      await sleep(resumeAt - Date.now());
+        if (!parts.every(advanced)) return false;
+        tookAt ??= Date.now();
+        return true;
+      }, () => !watching);
+      await Promise.race([watch, sleep(Math.max(0, deadline - Date.now()))]);
+      watching = false;
+      await watch;
+      if (tookAt === undefined) {
+        const startFailures = ctx.topo.liveActors().flatMap((p) => p.events
+          .filter((e) => e.at >= ctx.faultAt && e.msg === 'could not start partition; giving the lease back')
+          .map((e) => `${p.name}: ${(e.err ?? '').replace(/UPDATE partition_fences.*? - /, 'UPDATE partition_fences … - ')}`));
+        ctx.violate('the new owners take over (lease + fence) every partition of the process while it is paused',
+          `not within ${deadline - ctx.faultAt} ms: partitions ${parts.filter((p) => !advanced(p)).join(',')} not advanced` +
+          (startFailures.length > 0 ? `; ${startFailures.length} failed starts, e.g. ${startFailures[0]}` : ''));
+      } else {
+        await sleep(1000);
+      }
       victim.resume();
       ctx.undoneAt = Date.now();
       ctx.measure('pausedMs', ctx.undoneAt - ctx.faultAt);
+      ctx.measure('takeoverMs', tookAt === undefined ? null : tookAt - ctx.faultAt);
+      ctx.measure('fenceEpochs', Object.fromEntries(parts.map((p) => [`p${p}`, `${staleEpoch.get(p) ?? '?'}→${fencesAtTakeover.get(p)?.epoch ?? '?'}`])));
       // the stale workers must stop: fenced by their next commit or lease lost, never commit again
       const stopped = (p: number): boolean => victim.events.some((e) => e.at >= ctx.faultAt && e.partition === p && e.epoch === staleEpoch.get(p)
         && (e.msg === 'partition stopped' || e.msg === 'partition fenced by a newer owner; stopping'));
@@ -298,6 +319,10 @@ export async function runFault(fault: Fault, base: { topo: Topology; load: Load;
   await waitUntil(() => all.every((p) => load.firstWriteAfter(p, from) !== undefined), profile.recoveryTimeoutMs, from);
   const firsts = affected.map((p) => load.firstWriteAfter(p, ctx.faultAt)).filter((t): t is number => t !== undefined);
   ctx.measure('firstSuccessMs', firsts.length > 0 ? Math.min(...firsts) - ctx.faultAt : null);
+  if (ctx.undoneAt !== undefined) {
+    const afterUndo = affected.map((p) => load.firstWriteAfter(p, from)).filter((t): t is number => t !== undefined);
+    ctx.measure('firstSuccessAfterUndoMs', afterUndo.length > 0 ? Math.min(...afterUndo) - from : null);
+  }
   const resumed = all.map((p) => load.firstWriteAfter(p, from));
   const writing = resumed.every((t) => t !== undefined) ? Math.max(...(resumed as number[])) - from : undefined;
   ctx.measure('allPartitionsWritingMs', writing ?? null);
@@ -335,10 +360,11 @@ export async function runFault(fault: Fault, base: { topo: Topology; load: Load;
       ctx.violate(`zero failed ${ctx.zeroFailures === 'all' ? 'requests' : 'writes'}`, [...by].map(([k, n]) => `${k} ×${n}`).join(', '));
     }
   }
-  const backlog = await waitUntil(async () => (await obs.consumers().catch(() => undefined))?.every((c) => c.pending + c.ackPending === 0) ?? false, 15_000, Date.now(), 500);
+  // unacknowledged commands of a dead subscriber come back after the ack wait (COMMAND_ACK_WAIT_MS, 30 s)
+  const backlog = await waitUntil(async () => (await obs.consumers().catch(() => undefined))?.every((c) => c.pending + c.ackPending === 0) ?? false, 40_000, Date.now(), 500);
   if (backlog === undefined) {
     const stuck = (await obs.consumers().catch(() => [])).filter((c) => c.pending + c.ackPending > 0);
-    ctx.violate('no command left behind (every command consumer drained once the load stops)', stuck.map((c) => `p${c.partition}: ${c.pending} pending, ${c.ackPending} unacked, ${c.waiting} pulls`).join('; '));
+    ctx.violate('no command left behind (every command consumer drained within 40 s once the load stops)', stuck.map((c) => `p${c.partition}: ${c.pending} pending, ${c.ackPending} unacked, ${c.waiting} pulls`).join('; '));
   }
   result.violations.push(...(await inv.storage()));
   const counters = await inv.counters(profile.convergeTimeoutMs);

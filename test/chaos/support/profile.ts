@@ -25,7 +25,7 @@ export interface Profile {
   recoveryTimeoutMs: number;
   /** Longest wait for counters and search to converge once the load is paused. */
   convergeTimeoutMs: number;
-  /** How long the SIGSTOPped process stays stopped beyond LEASE_TTL_MS. */
+  /** The SIGSTOPped process resumes 1 s after the takeover, or at the latest 2 × LEASE_TTL_MS + this. */
   pauseBeyondLeaseMs: number;
   natsNodeDownMs: number;
   mariadbOutageMs: number;
@@ -42,8 +42,8 @@ export const FAULT_ORDER = ['actors-kill9', 'actors-scale-sigterm', 'actors-sigs
 
 const profiles: Record<Profile['name'], Profile> = {
   ci: {
-    name: 'ci', partitions: 16, leaseTtlMs: 6000, commandTimeoutMs: 5000, concurrency: 12, applications: 3, chats: 40,
-    warmupMs: 8000, baselineMs: 8000, requestDeadlineMs: 60_000, recoveryTimeoutMs: 60_000, convergeTimeoutMs: 30_000,
+    name: 'ci', partitions: 16, leaseTtlMs: 6000, commandTimeoutMs: 5000, concurrency: 24, applications: 3, chats: 40,
+    warmupMs: 5000, baselineMs: 6000, requestDeadlineMs: 45_000, recoveryTimeoutMs: 45_000, convergeTimeoutMs: 60_000,
     pauseBeyondLeaseMs: 3000, natsNodeDownMs: 5000, mariadbOutageMs: 15_000, redisOutageMs: 5000, searchOutageMs: 5000,
     searchSample: 25, faults: FAULT_ORDER,
   },

@@ -15,7 +15,7 @@ export interface FaultResult {
   startedAt: string;
   durationMs: number;
   /** Recovery times (ms; null = not reached within the recovery timeout) and other measurements. */
-  measurements: Record<string, number | string | null | Record<string, number>>;
+  measurements: Record<string, number | string | null | Record<string, number | string>>;
   objectives: Objective[];
   violations: Violation[];
   /** `<op> <status>` → attempts during the fault's phase. */

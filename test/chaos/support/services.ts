@@ -22,6 +22,8 @@ export interface LogEvent {
   epoch?: number;
   reason?: string;
   why?: string;
+  /** The logged error's message (first 300 characters). */
+  err?: string;
 }
 
 export type Role = 'api' | 'actors' | 'projections';
@@ -125,6 +127,8 @@ export class ServiceProcess {
     if (typeof entry['epoch'] === 'number') event.epoch = entry['epoch'];
     if (typeof entry['reason'] === 'string') event.reason = entry['reason'];
     if (typeof entry['why'] === 'string') event.why = entry['why'];
+    const err = entry['err'] as { message?: unknown } | undefined;
+    if (err && typeof err.message === 'string') event.err = err.message.slice(0, 300);
     this.events.push(event);
     if (msg === 'started') {
       if (typeof entry['url'] === 'string') this.url = entry['url'];
