@@ -356,7 +356,10 @@ export async function runFault(fault: Fault, base: { topo: Topology; load: Load;
     const failed = stats.failures.filter(([, , kind]) => ctx.zeroFailures === 'all' || load.isWrite(kind));
     if (failed.length > 0) {
       const by = new Map<string, number>();
-      for (const [, status, kind] of failed) by.set(`${kind} ${status}`, (by.get(`${kind} ${status}`) ?? 0) + 1);
+      for (const [, status, kind, partition] of failed) {
+        const k = `${kind} ${status}${partition >= 0 ? ` p${partition}` : ''}`;
+        by.set(k, (by.get(k) ?? 0) + 1);
+      }
       ctx.violate(`zero failed ${ctx.zeroFailures === 'all' ? 'requests' : 'writes'}`, [...by].map(([k, n]) => `${k} ×${n}`).join(', '));
     }
   }

@@ -43,8 +43,8 @@ export interface PhaseStats {
   statuses: Map<string, number>;
   /** [answered at, latency ms] of 503/504 answers. */
   unavailable: Array<[number, number]>;
-  /** Attempts by status over the whole phase, with the time they were answered: [at, status, op]. */
-  failures: Array<[number, number, OpKind]>;
+  /** Attempts that got no 2xx, with the time they were answered: [at, status, op, partition (-1: a read)]. */
+  failures: Array<[number, number, OpKind, number]>;
   /** Retries with the same Idempotency-Key after a 2xx that did not return the first outcome. */
   idempotencyMismatches: string[];
   /** GETs right after a confirmed write that returned an older body (read-your-writes; observation only). */
@@ -132,13 +132,13 @@ export class Load {
     }
   }
 
-  private record(kind: OpKind, answer: Answer): void {
+  private record(kind: OpKind, answer: Answer, partition = -1): void {
     const s = this.stats();
     const k = `${kind} ${answer.status}`;
     s.statuses.set(k, (s.statuses.get(k) ?? 0) + 1);
     const now = Date.now();
     if (answer.status === 503 || answer.status === 504) s.unavailable.push([now, answer.ms]);
-    if (answer.status < 200 || answer.status >= 300) s.failures.push([now, answer.status, kind]);
+    if (answer.status < 200 || answer.status >= 300) s.failures.push([now, answer.status, kind, partition]);
   }
 
   private confirmed(partition: number): void {
@@ -161,14 +161,14 @@ export class Load {
     if (tag) this.attemptedTags.add(tag);
     for (;;) {
       const answer = await this.send(method, path, body, key);
-      this.record(kind, answer);
+      this.record(kind, answer, partition);
       statuses.push(answer.status);
       if (answer.status >= 200 && answer.status < 300) {
         this.confirmed(partition);
         // sometimes: the same request again with the same key must give the first outcome
         if (Math.random() < 0.05) {
           const again = await this.send(method, path, body, key);
-          this.record(kind, again);
+          this.record(kind, again, partition);
           const same = again.status === answer.status && JSON.stringify(pick(again.body)) === JSON.stringify(pick(answer.body));
           if (!same && !RETRYABLE.has(again.status)) {
             this.stats().idempotencyMismatches.push(`${method} ${path}: first ${answer.status} ${JSON.stringify(pick(answer.body))}, retry ${again.status} ${JSON.stringify(pick(again.body))}`);
