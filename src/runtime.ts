@@ -115,7 +115,7 @@ export async function startRuntime(config: Config, log: Logger, opts: { listen?:
   }
 
   await retry('MySQL', log, () => migrate(config.databaseUrl, log), () => shutdown.started);
-  const orm = (runtime.orm = await openOrm(config.databaseUrl, config.databasePoolSize));
+  const orm = (runtime.orm = await openOrm(config.databaseUrl, config.databasePoolSize, Math.max(5, Math.ceil(config.leaseTtlMs / 1000))));
   const queries = (deps.queries = new Queries(orm));
   metrics.bindDbPool(() => poolUsage(orm));
   const nc = (runtime.nc = deps.nc = await retry('NATS', log, () => connectNats(config.natsUrl, `chat-${roles.join('+')}`, log, natsAuthOf(config)), () => shutdown.started));
