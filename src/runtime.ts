@@ -85,6 +85,8 @@ export async function startRuntime(config: Config, log: Logger, opts: { listen?:
     started: ready,
     mysql: deps.queries ? await deps.queries.ping() : false,
     nats: deps.nc ? !deps.nc.isClosed() && deps.nc.info !== undefined : false,
+    // actors: every partition this process owns has a running worker (none starting, backing off or crashed)
+    ...(roles.includes('actors') ? { partitions: runtime.actors !== undefined && runtime.actors.stalledPartitions.length === 0 } : {}),
   });
 
   let app: FastifyInstance | undefined;
@@ -134,7 +136,11 @@ export async function startRuntime(config: Config, log: Logger, opts: { listen?:
     runtime.actors = await ActorSystem.start({ nc, orm, cache, names: ns, config, log });
     shutdown.add('actors', () => runtime.actors!.stop());
     const actors = runtime.actors;
-    metrics.bindActors({ ownedPartitions: () => actors.ownedPartitions.length, partitions: () => actors.partitionStats });
+    metrics.bindActors({
+      ownedPartitions: () => actors.ownedPartitions.length,
+      stalledPartitions: () => actors.stalledPartitions.length,
+      partitions: () => actors.partitionStats,
+    });
   }
 
   if (roles.includes('projections')) {

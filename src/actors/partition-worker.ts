@@ -49,6 +49,8 @@ export class PartitionWorker {
   /** Messages received for the pull request in flight, and how to wake the loop when it is satisfied. */
   private received = 0;
   private pullWaiter?: () => void;
+  /** Until when the last pull request may still be open on the server (it may deliver into our inbox until then). */
+  private pullOpenUntil = 0;
   private reaper?: NodeJS.Timeout;
   private spaceWaiter?: () => void;
   /** Set when the worker died on its own (fatal error); the owner restarts it. */
@@ -121,6 +123,7 @@ export class PartitionWorker {
       const want = Math.min(free, 256);
       this.received = 0;
       try {
+        this.pullOpenUntil = Date.now() + PULL_EXPIRES_MS;
         sub.pull({ batch: want, expires: PULL_EXPIRES_MS });
       } catch (err) {
         this.log.warn({ err }, 'pull failed; retrying');
@@ -222,8 +225,11 @@ export class PartitionWorker {
     this.committer.abort(new Error(`partition ${this.partition} stopped (${reason})`));
     for (const delivery of [...this.unsettled]) delivery.nak();
     if (reason === 'lost') await this.loop?.catch(() => undefined);
-    // a pull request may still be open on the server: anything it delivers now is handed straight back
-    if (reason === 'drain') await new Promise((r) => setTimeout(r, PULL_EXPIRES_MS + 100));
+    // The last pull request may still be open on the server: keep the subscription until it has expired, so
+    // that whatever the server delivers meanwhile reaches `dispatch`, which hands it straight back (nak). An
+    // inbox unsubscribed earlier would swallow those commands until their ack wait (COMMAND_ACK_WAIT_MS).
+    const open = this.pullOpenUntil - Date.now();
+    if (open > 0) await new Promise((r) => setTimeout(r, open + 100));
     this.sub?.unsubscribe();
     this.region.clear();
     this.log.info({ reason }, 'partition stopped');
