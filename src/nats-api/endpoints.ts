@@ -1,5 +1,5 @@
 import { limits } from '../domain/limits.js';
-import type { ChatService, Page, RequestMeta } from '../gateway/chat-service.js';
+import { encodeCursor, type ChatService, type Page, type RequestMeta } from '../gateway/chat-service.js';
 import { fields } from '../protocol/schemas.js';
 
 type Input = Record<string, unknown>;
@@ -23,9 +23,14 @@ const num = (v: unknown): number => v as number;
 const chatNo = (i: Input): number => num(i['chat_number'] ?? i['number']);
 const messageNo = (i: Input): number => num(i['message_number'] ?? i['number']);
 
-/** A page travels as the plain array; the next cursor (if any) as the `Chat-Next-After` reply header. */
-export interface PagedResult { page: Page<unknown> }
-const paged = async (p: Promise<Page<unknown>>): Promise<PagedResult> => ({ page: await p });
+/**
+ * A page travels as the plain array; the next cursor (if any) as the `Chat-Next-After` reply header. `cursor` is
+ * the `after` that continues a page cut after `item` (when the page does not fit in the server's max_payload).
+ */
+export interface PagedResult { page: Page<unknown>; cursor: (item: unknown) => string }
+const byNumber = (item: unknown): string => String((item as { number: number }).number);
+const byToken = (item: unknown): string => encodeCursor((item as { token: string }).token);
+const paged = async (p: Promise<Page<unknown>>, cursor: (item: unknown) => string = byNumber): Promise<PagedResult> => ({ page: await p, cursor });
 
 export const endpoints: Endpoint[] = [
   {
@@ -36,7 +41,7 @@ export const endpoints: Endpoint[] = [
   {
     subject: 'applications.list',
     schema: obj([], { limit, after: fields.afterCursorQuery }),
-    run: (s, i) => paged(s.listApplications(i['after'] as string | undefined, num(i['limit'] ?? limits.listLimitDefault))),
+    run: (s, i) => paged(s.listApplications(i['after'] as string | undefined, num(i['limit'] ?? limits.listLimitDefault)), byToken),
   },
   { subject: 'applications.get', schema: obj(['token'], { token }), run: (s, i) => s.getApplication(str(i['token'])) },
   {
