@@ -46,7 +46,7 @@ export async function dropDeployment(namespace: string): Promise<void> {
   try {
     const jsm = await nc.jetstreamManager();
     const n = names(namespace);
-    for (const stream of [n.commandsStream, n.eventsStream, `KV_${n.ownershipBucket}`]) {
+    for (const stream of [n.commandsStream, n.eventsStream, `KV_${n.ownershipBucket}`, `KV_${n.topologyBucket}`]) {
       await jsm.streams.delete(stream).catch(() => undefined);
     }
   } finally {
