@@ -93,3 +93,32 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
 function isNotFound(err: unknown): boolean {
   return /not found/i.test(String((err as Error)?.message ?? err));
 }
+
+/**
+ * A duty that one process of the deployment should run once per `intervalMs` (the counters reconciliation),
+ * whatever the number of processes: each call answers true for at most one caller per interval. The time of
+ * the last run is kept in the topology KV bucket and moved forward with a compare-and-set, so when several
+ * processes ask at once only one wins; an unreachable NATS answers false (the duty is skipped, not doubled).
+ */
+export function periodicDuty(nc: NatsConnection, names: Names, key: string, intervalMs: number, replicas: number): () => Promise<boolean> {
+  let kv: KV | undefined;
+  const encode = (at: number): Uint8Array => new TextEncoder().encode(JSON.stringify({ at }));
+  return async () => {
+    try {
+      kv ??= await nc.jetstream().views.kv(names.topologyBucket, { history: 1, replicas, storage: StorageType.File });
+      const now = Date.now();
+      const entry = await kv.get(`duty.${key}`);
+      if (!entry || entry.operation !== 'PUT') {
+        await kv.create(`duty.${key}`, encode(now));
+        return true;
+      }
+      const last = Number((JSON.parse(new TextDecoder().decode(entry.value)) as { at?: number }).at ?? 0);
+      // a little slack: processes tick every interval, never exactly in step
+      if (now - last < intervalMs * 0.9) return false;
+      await kv.update(`duty.${key}`, encode(now), entry.revision);
+      return true;
+    } catch {
+      return false; // someone else won the race (or NATS is unreachable)
+    }
+  };
+}
