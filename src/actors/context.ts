@@ -15,6 +15,8 @@ export interface ActorContext {
   readonly events: EventPublisher;
   readonly cache: ResourceCache;
   readonly log: Logger;
+  /** The row version a command writes (service-owned, monotonic even if the commands stream is recreated). */
+  readonly versionOf: (delivery: Delivery) => number;
 }
 
 /** What a handled command leads to once its write (if any) is committed. */

@@ -6,6 +6,7 @@ import { decodeJson } from '../messaging/nats.js';
 import { actorOf, isCommandEnvelope, type CommandEnvelope } from '../protocol/commands.js';
 import { routingKeyOf } from '../protocol/partition.js';
 import type { Names } from '../protocol/subjects.js';
+import { commandStreamIncarnation, commandVersion } from '../storage/command-streams.js';
 import { FencedError } from '../storage/fences.js';
 import { ApplicationActor } from './application-actor.js';
 import { ChatActor } from './chat-actor.js';
@@ -26,7 +27,7 @@ export interface WorkerDeps {
   names: Names;
   config: Config;
   log: Logger;
-  base: Omit<ActorContext, 'partition' | 'committer' | 'log'>;
+  base: Omit<ActorContext, 'partition' | 'committer' | 'log' | 'versionOf'>;
   orm: ConstructorParameters<typeof Committer>[0];
 }
 
@@ -52,6 +53,8 @@ export class PartitionWorker {
   /** Until when the last pull request may still be open on the server (it may deliver into our inbox until then). */
   private pullOpenUntil = 0;
   private reaper?: NodeJS.Timeout;
+  /** Service-owned number of the commands stream's incarnation (see storage/command-streams.ts); set by start. */
+  private incarnation = 0;
   private spaceWaiter?: () => void;
   /** Set when the worker died on its own (fatal error); the owner restarts it. */
   crashed: unknown;
@@ -64,7 +67,10 @@ export class PartitionWorker {
   ) {
     this.log = deps.log.child({ partition, epoch });
     this.committer = new Committer(deps.orm, partition, epoch, deps.config.commitBatchMax, (err) => this.crash(err));
-    this.ctx = { ...deps.base, partition, committer: this.committer, log: this.log };
+    this.ctx = {
+      ...deps.base, partition, committer: this.committer, log: this.log,
+      versionOf: (delivery) => commandVersion(this.incarnation, delivery.seq),
+    };
     this.region = new Region<AnyActor>((key) => this.spawn(key), deps.config.actorIdleMs, deps.config.actorMaxActive);
   }
 
@@ -79,6 +85,8 @@ export class PartitionWorker {
   async start(): Promise<void> {
     const { nc, names, config } = this.deps;
     const jsm = await nc.jetstreamManager();
+    const stream = await jsm.streams.info(names.commandsStream);
+    this.incarnation = await commandStreamIncarnation(this.deps.orm, names.commandsStream, stream.created);
     const durable = names.commandConsumer(this.partition);
     const wanted = {
       durable_name: durable,
@@ -101,6 +109,8 @@ export class PartitionWorker {
     opts.manualAck();
     opts.callback((err, msg) => {
       if (msg) this.dispatch(msg);
+      // the consumer (or its stream) is gone, e.g. the stream was recreated: restart, which recreates it
+      else if (err && /consumer deleted|consumer not found|stream not found/i.test(String(err))) this.crash(err);
       else if (err && !/408|404|409|timeout/i.test(String(err))) this.log.warn({ err }, 'pull subscription error');
     });
     this.sub = await nc.jetstream().pullSubscribe(names.commandFilter(this.partition), opts);

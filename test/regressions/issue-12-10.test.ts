@@ -41,7 +41,7 @@ test('a U+FDD0 search scans at most VERIFY_MAX_ROUNDS rounds per request and con
   assert.ok(first.next !== undefined, 'with a cursor to read on');
   // reading on finds the other match, and every request stays bounded
   const found = [...first.items.map((m) => m.number)];
-  let next = first.next;
+  let next: string | undefined = first.next;
   let requests = 1;
   while (next !== undefined) {
     const before = calls();
