@@ -39,6 +39,8 @@ export const settings = {
   commandTimeoutMs: { env: 'COMMAND_TIMEOUT_MS', kind: 'int', default: '5000', description: 'How long a write request waits for its actor before answering 503 with Retry-After.' },
   commandAckWaitMs: { env: 'COMMAND_ACK_WAIT_MS', kind: 'int', default: '30000', description: 'JetStream ack wait of command consumers: an unacknowledged command is redelivered after it.' },
   leaseTtlMs: { env: 'LEASE_TTL_MS', kind: 'int', default: '10000', description: 'Partition lease and membership time-to-live; a dead actor process loses its partitions after it.' },
+  partitionRestartBackoffMs: { env: 'PARTITION_RESTART_BACKOFF_MS', kind: 'int', default: '250', description: 'First delay before a partition whose worker could not start or crashed (MySQL down, failed commit) is started again; doubles at each failure, with jitter.' },
+  partitionRestartBackoffMaxMs: { env: 'PARTITION_RESTART_BACKOFF_MAX_MS', kind: 'int', default: '5000', description: 'Longest delay between two restarts of a stalled partition (cap of the exponential backoff).' },
   actorIdleMs: { env: 'ACTOR_IDLE_MS', kind: 'int', default: '60000', description: 'An actor idle this long is passivated (its memory freed; it reloads on its next command).' },
   actorMaxActive: { env: 'ACTOR_MAX_ACTIVE', kind: 'int', default: '50000', description: 'Upper bound of live actors per partition worker; the least recently used idle ones are passivated beyond it.' },
   mailboxCapacity: { env: 'MAILBOX_CAPACITY', kind: 'int', default: '1024', description: 'Commands in flight per partition worker (mailboxes plus uncommitted writes) before it stops pulling: backpressure.' },
@@ -98,6 +100,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const config = { ...out, ...overrides } as Config;
   if (config.partitions < 1 || config.partitions > 4096) throw new ConfigError('PARTITIONS must be between 1 and 4096');
   if (!['auto', 'elasticsearch', 'opensearch'].includes(config.searchEngine)) throw new ConfigError(`SEARCH_ENGINE must be auto, elasticsearch or opensearch, got "${config.searchEngine}"`);
+  if (config.partitionRestartBackoffMs < 1 || config.partitionRestartBackoffMaxMs < config.partitionRestartBackoffMs) {
+    throw new ConfigError('PARTITION_RESTART_BACKOFF_MS must be at least 1 and at most PARTITION_RESTART_BACKOFF_MAX_MS');
+  }
   if (config.indexerBatchMax < 1) throw new ConfigError('INDEXER_BATCH_MAX must be at least 1');
   if (config.idempotencyTtlSeconds < 60) throw new ConfigError('IDEMPOTENCY_TTL_SECONDS must be at least 60 (the API promises at least 86400)');
   const natsAuth = [config.natsUser !== '', config.natsToken !== '', config.natsNkeySeedFile !== '', config.natsCredsFile !== ''].filter(Boolean).length;

@@ -34,8 +34,9 @@ export class ActorSystem {
       orm: deps.orm,
       base: { queries: new Queries(deps.orm), events: new EventPublisher(deps.nc.jetstream(), deps.names), cache: deps.cache },
     };
-    this.ownership = new Ownership(kv, deps.names, deps.config.partitions, deps.config.leaseTtlMs, {
-      acquire: (p) => this.startWorker(p),
+    const { partitions, leaseTtlMs, partitionRestartBackoffMs, partitionRestartBackoffMaxMs } = deps.config;
+    this.ownership = new Ownership(kv, deps.names, { partitions, ttlMs: leaseTtlMs, backoffMs: partitionRestartBackoffMs, backoffMaxMs: partitionRestartBackoffMaxMs }, {
+      acquire: (p, crashed) => this.startWorker(p, crashed),
       release: (p, reason) => this.stopWorker(p, reason),
     }, this.log);
   }
@@ -54,6 +55,11 @@ export class ActorSystem {
 
   get ownedPartitions(): number[] {
     return this.ownership.owned;
+  }
+
+  /** Partitions this process holds the lease of but runs no worker for (starting, backing off, crashed). */
+  get stalledPartitions(): number[] {
+    return this.ownership.stalled;
   }
 
   /** Live actors over all partitions of this process. */
@@ -81,14 +87,21 @@ export class ActorSystem {
     return [...this.workers.values()].map((w) => ({ partition: w.partition, epoch: w.epoch, liveActors: w.liveActors, ...w.stats }));
   }
 
-  private async startWorker(partition: number): Promise<void> {
+  private async startWorker(partition: number, crashed: () => void): Promise<void> {
     const epoch = await this.fences.advance(partition, this.ownership.memberId);
     const worker = new PartitionWorker(partition, epoch, this.workerDeps);
     worker.onCrash = () => {
-      if (this.workers.get(partition) === worker) this.workers.delete(partition);
-      void this.ownership.restart(partition);
+      // a late crash of a worker already stopped or replaced (a batch still in flight) concerns nobody
+      if (this.workers.get(partition) !== worker) return;
+      this.workers.delete(partition);
+      crashed();
     };
-    await worker.start();
+    try {
+      await worker.start();
+    } catch (err) {
+      await worker.stop('lost').catch(() => undefined);
+      throw err;
+    }
     this.workers.set(partition, worker);
   }
 

@@ -35,7 +35,7 @@ export class Region<A extends Actor> {
       this.stats.activations++;
     }
     this.actors.set(key, actor);
-    if (this.actors.size > this.maxActive) this.shrink();
+    if (this.actors.size > this.maxActive) this.shrink(key);
     return actor;
   }
 
@@ -51,10 +51,16 @@ export class Region<A extends Actor> {
     this.actors.clear();
   }
 
-  private shrink(): void {
+  /**
+   * Passivates idle actors, least recently used first, until at most `maxActive` are live — never `keep`, the
+   * actor `get` is about to return (it is idle only because its command is not told yet: passivating it would
+   * let the next command start a second incarnation beside it). When every other actor is busy the region
+   * stays above the bound until they settle; `reap` and later calls bring it back.
+   */
+  private shrink(keep: string): void {
     for (const [key, actor] of this.actors) {
       if (this.actors.size <= this.maxActive) return;
-      if (actor.idle) this.passivate(key);
+      if (key !== keep && actor.idle) this.passivate(key);
     }
   }
 

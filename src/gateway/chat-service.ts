@@ -38,6 +38,8 @@ export interface Page<T> {
   items: T[];
   /** Cursor of the next page (the `after` to pass), when there is one. */
   next?: string;
+  /** The cursor that continues after `item`, for a page cut short (NATS replies are bounded by bytes); default: its number. */
+  cursorOf?(item: T): string;
 }
 
 export interface Created<T> {
@@ -177,8 +179,14 @@ export class ChatService {
     const rows = await this.queries.listApplications(afterPosition, limit + 1);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
-    const items = page.map(presentApplication);
-    return rows.length > limit && last ? { items, next: this.operator.sealCursor(Number(last.id)) } : { items };
+    const positions = new Map<ApplicationResource, number>();
+    const items = page.map((row) => {
+      const item = presentApplication(row);
+      positions.set(item, Number(row.id));
+      return item;
+    });
+    const cursorOf = (item: ApplicationResource): string => this.operator.sealCursor(positions.get(item)!);
+    return rows.length > limit && last ? { items, next: this.operator.sealCursor(Number(last.id)), cursorOf } : { items, cursorOf };
   }
 
   // ---- chats

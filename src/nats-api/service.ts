@@ -34,14 +34,14 @@ export async function startNatsApi(nc: NatsConnection, names: Names, service: Ch
       metadata: { subject: `${names.apiPrefix}.${endpoint.subject}` },
       handler: (err, msg) => {
         if (err) return;
-        void handle(msg, endpoint, validate, service, log);
+        void handle(nc, msg, endpoint, validate, service, log);
       },
     });
   }
   return svc;
 }
 
-async function handle(msg: ServiceMsg, endpoint: Endpoint, validate: ValidateFunction, service: ChatService, log: Logger): Promise<void> {
+async function handle(nc: NatsConnection, msg: ServiceMsg, endpoint: Endpoint, validate: ValidateFunction, service: ChatService, log: Logger): Promise<void> {
   try {
     const credential = bearerCredential(msg.headers?.get('Authorization') || undefined);
     if (endpoint.operatorOnly) service.authorizeOperator(credential);
@@ -64,12 +64,16 @@ async function handle(msg: ServiceMsg, endpoint: Endpoint, validate: ValidateFun
       ...(credential !== undefined ? { credential } : {}),
       requestId: msg.headers?.get('X-Request-Id') || randomUUID(),
     });
+    const room = replyRoom(nc);
     if (isPaged(result)) {
+      const { body, next } = fitPage(result, room);
       const h = natsHeaders();
-      if (result.page.next !== undefined) h.set('Chat-Next-After', result.page.next);
-      msg.respond(encodeJson(result.page.items), { headers: h });
+      if (next !== undefined) h.set('Chat-Next-After', next);
+      msg.respond(body, { headers: h });
     } else {
-      msg.respond(encodeJson(result));
+      const body = encodeJson(result);
+      if (body.length > room) throw tooLarge(room);
+      msg.respond(body);
     }
   } catch (err) {
     const error: AppError = isAppError(err) ? err : internalError();
@@ -79,5 +83,52 @@ async function handle(msg: ServiceMsg, endpoint: Endpoint, validate: ValidateFun
 }
 
 function isPaged(result: unknown): result is PagedResult {
-  return typeof result === 'object' && result !== null && 'page' in result && Object.keys(result).length === 1;
+  return typeof result === 'object' && result !== null && 'page' in result && typeof (result as { cursor?: unknown }).cursor === 'function';
+}
+
+/** Room left for a reply's payload under the server's max_payload (headers, subject and framing take the rest). */
+const HEADROOM_BYTES = 4096;
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
+function replyRoom(nc: NatsConnection): number {
+  return Math.max(1024, (nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD) - HEADROOM_BYTES);
+}
+
+function tooLarge(room: number): AppError {
+  return new ValidationError(
+    `the reply would exceed the NATS server's max_payload (about ${room} bytes for the payload); ask for fewer items with a lower "limit"`,
+    'payload_too_large',
+    413,
+  );
+}
+
+/**
+ * A page is cut by bytes as well as by `limit`: it holds as many items as fit in the server's max_payload, and
+ * `Chat-Next-After` then points right after the last item sent, so the caller simply reads on. Only an item
+ * larger than max_payload on its own is refused (413: payload_too_large).
+ */
+export function fitPage(result: PagedResult, room: number): { body: Uint8Array; next?: string } {
+  const { items, next } = result.page;
+  const whole = encodeJson(items);
+  if (whole.length <= room) return next === undefined ? { body: whole } : { body: whole, next };
+  const parts: Uint8Array[] = [];
+  let size = 2; // [ and ]
+  for (const item of items) {
+    const part = encodeJson(item);
+    const added = part.length + (parts.length > 0 ? 1 : 0);
+    if (size + added > room) break;
+    parts.push(part);
+    size += added;
+  }
+  if (parts.length === 0) throw tooLarge(room);
+  const body = new Uint8Array(size);
+  let at = 0;
+  body[at++] = 0x5b; // [
+  parts.forEach((part, i) => {
+    if (i > 0) body[at++] = 0x2c; // ,
+    body.set(part, at);
+    at += part.length;
+  });
+  body[at] = 0x5d; // ]
+  return { body, next: result.cursor(items[parts.length - 1]) };
 }

@@ -39,7 +39,7 @@ const nc = await connectNats(config.natsUrl, 'chat-reindex', log, natsAuthOf(con
 const engine = SearchEngine.fromConfig(config);
 try {
   const ns = names(config.namespace);
-  await ensureTopology(nc, ns, { replicas: config.natsReplicas, leaseTtlMs: config.leaseTtlMs });
+  await ensureTopology(nc, ns, { replicas: config.natsReplicas, leaseTtlMs: config.leaseTtlMs, partitions: config.partitions });
   const info = await engine.detect();
   log.info({ engine: info, alias: indexNames(config.namespace).alias }, 'reindexing');
   const result = await reindex({

@@ -52,7 +52,7 @@ export async function dropDeployment(namespace: string): Promise<void> {
   try {
     const jsm = await nc.jetstreamManager();
     const n = names(namespace);
-    for (const stream of [n.commandsStream, n.eventsStream, `KV_${n.ownershipBucket}`, `KV_${n.idempotencyBucket}`]) {
+    for (const stream of [n.commandsStream, n.eventsStream, `KV_${n.ownershipBucket}`, `KV_${n.idempotencyBucket}`, `KV_${n.topologyBucket}`]) {
       await jsm.streams.delete(stream).catch(() => undefined);
     }
   } finally {
