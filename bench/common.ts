@@ -25,7 +25,7 @@ export async function benchDeployment(extra: Partial<Config> = {}): Promise<{ co
       const nc = await connect({ servers: config.natsUrl.split(',') });
       const jsm = await nc.jetstreamManager();
       const n = names(namespace);
-      for (const s of [n.commandsStream, n.eventsStream, `KV_${n.ownershipBucket}`]) await jsm.streams.delete(s).catch(() => undefined);
+      for (const s of [n.commandsStream, n.eventsStream, `KV_${n.ownershipBucket}`, `KV_${n.topologyBucket}`]) await jsm.streams.delete(s).catch(() => undefined);
       await nc.close();
       const res = await fetch(`${config.elasticsearchUrl}/_cat/indices/${indexNames(namespace).pattern}?format=json&h=index`).catch(() => undefined);
       const indices = res?.ok ? ((await res.json()) as { index: string }[]).map((i) => i.index) : [];

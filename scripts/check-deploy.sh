@@ -133,12 +133,13 @@ if step "docker-compose config -q" docker-compose -f docker-compose.yml config -
   && docker-compose -f docker-compose.yml --profile test config >"$WORK/compose.yaml" 2>"$WORK/compose.err"; then
   COMPOSE_OK=1
   services="$(docker-compose -f docker-compose.yml --profile test config --services | sort | tr '\n' ' ')"
-  expected="actors api elasticsearch lb mysql nats projections redis test "
+  expected="actors api elasticsearch lb mysql nats nats-test projections redis test "
   if [[ "$services" == "$expected" ]]; then pass "compose services: $services"; else fail "compose services: got '$services', expected '$expected'"; fi
 fi
 
 section "deploy/nats/nats.conf, deploy/nginx/nginx.conf"
-step "nats-server -t accepts deploy/nats/nats.conf" nats-server -c deploy/nats/nats.conf -t || true
+# auth.conf takes the passwords from the environment, as the compose container does
+step "nats-server -t accepts deploy/nats/nats.conf (+ auth.conf)" env NATS_SERVICE_PASSWORD=check NATS_CLIENT_PASSWORD=check nats-server -c deploy/nats/nats.conf -t || true
 step "nginx -t accepts deploy/nginx/nginx.conf" nginx -q -t -c "$ROOT/deploy/nginx/nginx.conf" || true
 
 section "Dockerfile"

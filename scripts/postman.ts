@@ -68,7 +68,7 @@ export function stableIds(value: Json, path = 'c'): Json {
   return out;
 }
 
-/** The Postman collection v2.1 of the spec: folders by tag, `{{baseUrl}}` from the spec's first server. */
+/** The Postman collection v2.1 of the spec: folders by tag, `{{baseUrl}}` from the spec's first server, `{{bearerToken}}` for the operator key. */
 export async function buildPostmanCollection(): Promise<Json> {
   const spec = await buildOpenApiSpec();
   seedExampleFaker();
@@ -81,7 +81,10 @@ export async function buildPostmanCollection(): Promise<Json> {
       resolve(output.data as Json);
     });
   });
-  return stableIds(JSON.parse(JSON.stringify(collection)) as Json); // as written: no undefined members
+  const plain = JSON.parse(JSON.stringify(collection)) as { variable?: Json[] } & Record<string, Json>; // as written: no undefined members
+  // the operator credential of the listing (security scheme `adminApiKey` → Postman's `{{bearerToken}}`)
+  plain.variable = [...(plain.variable ?? []), { key: 'bearerToken', value: '', description: 'ADMIN_API_KEY, for GET /applications (operators only)' }];
+  return stableIds(plain);
 }
 
 export function serialise(collection: Json): string {

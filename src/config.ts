@@ -23,15 +23,24 @@ export const settings = {
   databaseUrl: { env: 'DATABASE_URL', kind: 'string', default: 'mysql://root@127.0.0.1:3306/chat', description: 'MySQL 8 / MariaDB 10.11+ URL; the database is created and migrated on start.' },
   databasePoolSize: { env: 'DATABASE_POOL_SIZE', kind: 'int', default: '20', description: 'Maximum MySQL connections per process.' },
   natsUrl: { env: 'NATS_URL', kind: 'string', default: 'nats://127.0.0.1:4222', description: 'NATS server(s) with JetStream, comma separated for a cluster.' },
+  natsUser: { env: 'NATS_USER', kind: 'string', default: '', description: 'NATS user name (with NATS_PASSWORD); empty: no user/password authentication.' },
+  natsPassword: { env: 'NATS_PASSWORD', kind: 'string', default: '', description: 'Password of NATS_USER.' },
+  natsToken: { env: 'NATS_TOKEN', kind: 'string', default: '', description: 'NATS authentication token (instead of a user).' },
+  natsNkeySeedFile: { env: 'NATS_NKEY_SEED_FILE', kind: 'string', default: '', description: 'File holding an NKEY user seed (SU…) to authenticate to NATS with.' },
+  natsCredsFile: { env: 'NATS_CREDS_FILE', kind: 'string', default: '', description: 'NATS credentials file (user JWT + NKEY seed, decentralized auth).' },
   natsReplicas: { env: 'NATS_REPLICAS', kind: 'int', default: '1', description: 'Replicas of every JetStream stream and KV bucket the service creates (3 on a 3-node cluster).' },
   redisUrl: { env: 'REDIS_URL', kind: 'string', default: 'redis://127.0.0.1:6379', description: 'Redis for the read cache; the service keeps working from MySQL when Redis is down.' },
   elasticsearchUrl: { env: 'ELASTICSEARCH_URL', kind: 'string', default: 'http://127.0.0.1:9200', description: 'Elasticsearch 8/9 or OpenSearch 2.x for message search.' },
   namespace: { env: 'NAMESPACE', kind: 'string', default: 'chat', description: 'Prefix of every NATS stream, consumer, KV bucket and subject, Redis key and search index ([A-Za-z0-9_-]).' },
+  adminApiKey: { env: 'ADMIN_API_KEY', kind: 'string', default: '', description: 'Operator credential (Authorization: Bearer …) for listing every application (GET /applications, applications.list); empty: the listing answers 403.' },
+  idempotencyTtlSeconds: { env: 'IDEMPOTENCY_TTL_SECONDS', kind: 'int', default: '86400', description: 'How long an Idempotency-Key, the request it is bound to and its outcome are remembered; the API promises at least 24 h (86400).' },
   logLevel: { env: 'LOG_LEVEL', kind: 'string', default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace.' },
   partitions: { env: 'PARTITIONS', kind: 'int', default: '64', description: 'Number of command partitions (fixed for the life of a deployment: it decides routing).' },
   commandTimeoutMs: { env: 'COMMAND_TIMEOUT_MS', kind: 'int', default: '5000', description: 'How long a write request waits for its actor before answering 503 with Retry-After.' },
   commandAckWaitMs: { env: 'COMMAND_ACK_WAIT_MS', kind: 'int', default: '30000', description: 'JetStream ack wait of command consumers: an unacknowledged command is redelivered after it.' },
   leaseTtlMs: { env: 'LEASE_TTL_MS', kind: 'int', default: '10000', description: 'Partition lease and membership time-to-live; a dead actor process loses its partitions after it.' },
+  partitionRestartBackoffMs: { env: 'PARTITION_RESTART_BACKOFF_MS', kind: 'int', default: '250', description: 'First delay before a partition whose worker could not start or crashed (MySQL down, failed commit) is started again; doubles at each failure, with jitter.' },
+  partitionRestartBackoffMaxMs: { env: 'PARTITION_RESTART_BACKOFF_MAX_MS', kind: 'int', default: '5000', description: 'Longest delay between two restarts of a stalled partition (cap of the exponential backoff).' },
   actorIdleMs: { env: 'ACTOR_IDLE_MS', kind: 'int', default: '60000', description: 'An actor idle this long is passivated (its memory freed; it reloads on its next command).' },
   actorMaxActive: { env: 'ACTOR_MAX_ACTIVE', kind: 'int', default: '20000', description: 'Upper bound of live actors per actors process (over all its partitions); the least recently used idle ones are passivated beyond it.' },
   mailboxCapacity: { env: 'MAILBOX_CAPACITY', kind: 'int', default: '1024', description: 'Commands in flight per partition worker (mailboxes plus uncommitted writes) before it stops pulling: backpressure.' },
@@ -94,6 +103,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (config.partitions < 1 || config.partitions > 4096) throw new ConfigError('PARTITIONS must be between 1 and 4096');
   if (!['auto', 'elasticsearch', 'opensearch'].includes(config.searchEngine)) throw new ConfigError(`SEARCH_ENGINE must be auto, elasticsearch or opensearch, got "${config.searchEngine}"`);
   if (config.commitBatchMax < 1 || config.commitPipeline < 1) throw new ConfigError('COMMIT_BATCH_MAX and COMMIT_PIPELINE must be at least 1');
+  if (config.partitionRestartBackoffMs < 1 || config.partitionRestartBackoffMaxMs < config.partitionRestartBackoffMs) {
+    throw new ConfigError('PARTITION_RESTART_BACKOFF_MS must be at least 1 and at most PARTITION_RESTART_BACKOFF_MAX_MS');
+  }
   if (config.indexerBatchMax < 1) throw new ConfigError('INDEXER_BATCH_MAX must be at least 1');
+  if (config.idempotencyTtlSeconds < 60) throw new ConfigError('IDEMPOTENCY_TTL_SECONDS must be at least 60 (the API promises at least 86400)');
+  const natsAuth = [config.natsUser !== '', config.natsToken !== '', config.natsNkeySeedFile !== '', config.natsCredsFile !== ''].filter(Boolean).length;
+  if (natsAuth > 1) throw new ConfigError('set only one NATS authentication: NATS_USER (+ NATS_PASSWORD), NATS_TOKEN, NATS_NKEY_SEED_FILE or NATS_CREDS_FILE');
+  if (config.natsPassword !== '' && config.natsUser === '') throw new ConfigError('NATS_PASSWORD is set without NATS_USER');
   return Object.freeze(config);
 }

@@ -3,6 +3,7 @@ import type { NatsConnection, Service } from 'nats';
 import { ActorSystem } from './actors/actor-system.js';
 import type { Config, Role } from './config.js';
 import { UnavailableError } from './domain/errors.js';
+import { Operator } from './domain/operator.js';
 import { ChatService } from './gateway/chat-service.js';
 import { buildApp } from './http/app.js';
 import { serviceVersion } from './http/openapi.js';
@@ -10,8 +11,9 @@ import { buildOpsServer } from './http/ops-server.js';
 import type { Logger } from './log.js';
 import { CommandBus } from './messaging/command-bus.js';
 import { ConsumerLagProbe } from './messaging/consumer-lag.js';
-import { closeNats, connectNats } from './messaging/nats.js';
-import { ensureTopology } from './messaging/topology.js';
+import { IdempotencyStore } from './messaging/idempotency-store.js';
+import { closeNats, connectNats, natsAuthOf } from './messaging/nats.js';
+import { TopologyMismatchError, ensureTopology } from './messaging/topology.js';
 import { startNatsApi } from './nats-api/service.js';
 import { Metrics, type ConsumerLagSample } from './observability/metrics.js';
 import { startProjections, type Projections } from './projections/index.js';
@@ -52,7 +54,7 @@ async function retry<T>(what: string, log: Logger, attempt: () => Promise<T>, is
     try {
       return await attempt();
     } catch (err) {
-      if (isStopping()) throw err;
+      if (isStopping() || err instanceof TopologyMismatchError) throw err;
       log.warn({ err, retry_in_ms: delay }, `${what} not reachable yet`);
       await new Promise((r) => setTimeout(r, delay));
     }
@@ -85,6 +87,8 @@ export async function startRuntime(config: Config, log: Logger, opts: { listen?:
     started: ready,
     mysql: deps.queries ? await deps.queries.ping() : false,
     nats: deps.nc ? !deps.nc.isClosed() && deps.nc.info !== undefined : false,
+    // actors: every partition this process owns has a running worker (none starting, backing off or crashed)
+    ...(roles.includes('actors') ? { partitions: runtime.actors !== undefined && runtime.actors.stalledPartitions.length === 0 } : {}),
   });
 
   let app: FastifyInstance | undefined;
@@ -112,57 +116,73 @@ export async function startRuntime(config: Config, log: Logger, opts: { listen?:
     if (opts.listen !== false) runtime.opsUrl = await ops.listen({ port: config.opsPort, host: config.host });
   }
 
-  await retry('MySQL', log, () => migrate(config.databaseUrl, log), () => shutdown.started);
-  const orm = (runtime.orm = await openOrm(config.databaseUrl, config.databasePoolSize));
-  const queries = (deps.queries = new Queries(orm));
-  metrics.bindDbPool(() => poolUsage(orm));
-  const nc = (runtime.nc = deps.nc = await retry('NATS', log, () => connectNats(config.natsUrl, `chat-${roles.join('+')}`, log), () => shutdown.started));
-  await retry('JetStream', log, () => ensureTopology(nc, ns, { replicas: config.natsReplicas, leaseTtlMs: config.leaseTtlMs }), () => shutdown.started);
+  // the connections are registered for shutdown once everything started: if starting fails (a dependency
+  // refused, a topology mismatch), close what was opened so that nothing keeps the process alive
+  try {
+    await retry('MySQL', log, () => migrate(config.databaseUrl, log), () => shutdown.started);
+    const orm = (runtime.orm = await openOrm(config.databaseUrl, config.databasePoolSize, Math.max(5, Math.ceil(config.leaseTtlMs / 1000))));
+    const queries = (deps.queries = new Queries(orm));
+    metrics.bindDbPool(() => poolUsage(orm));
+    const nc = (runtime.nc = deps.nc = await retry('NATS', log, () => connectNats(config.natsUrl, `chat-${roles.join('+')}`, log, natsAuthOf(config)), () => shutdown.started));
+    await retry('JetStream', log, () => ensureTopology(nc, ns, { replicas: config.natsReplicas, leaseTtlMs: config.leaseTtlMs, partitions: config.partitions }), () => shutdown.started);
 
-  if (app) {
-    const bus = new CommandBus(nc, ns, config.partitions, config.commandTimeoutMs, log.child({ component: 'command-bus' }));
-    bus.start();
-    metrics.bindCommandBus(() => bus.inFlight);
-    const searchEngine = SearchEngine.fromConfig(config);
-    service = new ChatService(bus, queries, cache, new MessageSearch(searchEngine, indexNames(config.namespace)));
-    shutdown.add('search', () => searchEngine.close());
-    const natsApi: Service = await startNatsApi(nc, ns, service, log.child({ role: 'api', transport: 'nats' }));
-    shutdown.add('nats-api', () => natsApi.stop());
-    shutdown.add('command-bus', () => bus.close());
-  }
-  if (roles.includes('actors')) {
-    runtime.actors = await ActorSystem.start({ nc, orm, cache, names: ns, config, log });
-    shutdown.add('actors', () => runtime.actors!.stop());
-    const actors = runtime.actors;
-    metrics.bindActors({ ownedPartitions: () => actors.ownedPartitions.length, partitions: () => actors.partitionStats });
-  }
+    if (app) {
+      const bus = new CommandBus(nc, ns, config.partitions, config.commandTimeoutMs, log.child({ component: 'command-bus' }));
+      bus.start();
+      metrics.bindCommandBus(() => bus.inFlight);
+      const searchEngine = SearchEngine.fromConfig(config);
+      const idempotency = await retry('JetStream', log, () => IdempotencyStore.open(nc, ns, { ttlSeconds: config.idempotencyTtlSeconds, replicas: config.natsReplicas }), () => shutdown.started);
+      service = new ChatService({
+        bus, queries, cache, search: new MessageSearch(searchEngine, indexNames(config.namespace)), idempotency,
+        operator: new Operator(config.adminApiKey, config.namespace), commandTimeoutMs: config.commandTimeoutMs,
+      });
+      shutdown.add('search', () => searchEngine.close());
+      const natsApi: Service = await startNatsApi(nc, ns, service, log.child({ role: 'api', transport: 'nats' }));
+      shutdown.add('nats-api', () => natsApi.stop());
+      shutdown.add('command-bus', () => bus.close());
+    }
+    if (roles.includes('actors')) {
+      runtime.actors = await ActorSystem.start({ nc, orm, cache, names: ns, config, log });
+      shutdown.add('actors', () => runtime.actors!.stop());
+      const actors = runtime.actors;
+      metrics.bindActors({
+        ownedPartitions: () => actors.ownedPartitions.length,
+        stalledPartitions: () => actors.stalledPartitions.length,
+        partitions: () => actors.partitionStats,
+      });
+    }
 
-  if (roles.includes('projections')) {
-    runtime.projections = await startProjections({ nc, orm, cache, names: ns, config, log });
-    shutdown.add('projections', () => runtime.projections!.stop());
-    const { indexer, counters } = runtime.projections;
-    metrics.bindProjections(() => [
-      { projection: SEARCH_INDEXER, applied: indexer.runner.applied, failures: indexer.runner.failures },
-      { projection: COUNTERS, applied: counters.runner.applied, failures: counters.runner.failures },
-    ]);
+    if (roles.includes('projections')) {
+      runtime.projections = await startProjections({ nc, orm, cache, names: ns, config, log });
+      shutdown.add('projections', () => runtime.projections!.stop());
+      const { indexer, counters } = runtime.projections;
+      metrics.bindProjections(() => [
+        { projection: SEARCH_INDEXER, applied: indexer.runner.applied, failures: indexer.runner.failures },
+        { projection: COUNTERS, applied: counters.runner.applied, failures: counters.runner.failures },
+      ]);
+    }
+    if (runtime.actors || runtime.projections) {
+      const probe = new ConsumerLagProbe(nc);
+      const actors = runtime.actors;
+      const projected = runtime.projections ? new Set([SEARCH_INDEXER, COUNTERS]) : new Set<string>();
+      metrics.bindConsumerLag(async () => {
+        const out: ConsumerLagSample[] = [];
+        if (actors) {
+          const owned = new Set(actors.ownedPartitions.map((p) => ns.commandConsumer(p)));
+          for (const c of await probe.read(ns.commandsStream)) if (owned.has(c.consumer)) out.push({ kind: 'commands', ...c });
+        }
+        if (projected.size > 0) {
+          for (const c of await probe.read(ns.eventsStream)) if (projected.has(c.consumer)) out.push({ kind: 'projection', ...c });
+        }
+        return out;
+      });
+    }
+  } catch (err) {
+    await Promise.allSettled([runtime.nc ? closeNats(runtime.nc) : undefined, runtime.orm?.close(), cache.close()]);
+    throw err;
   }
-  if (runtime.actors || runtime.projections) {
-    const probe = new ConsumerLagProbe(nc);
-    const actors = runtime.actors;
-    const projected = runtime.projections ? new Set([SEARCH_INDEXER, COUNTERS]) : new Set<string>();
-    metrics.bindConsumerLag(async () => {
-      const out: ConsumerLagSample[] = [];
-      if (actors) {
-        const owned = new Set(actors.ownedPartitions.map((p) => ns.commandConsumer(p)));
-        for (const c of await probe.read(ns.commandsStream)) if (owned.has(c.consumer)) out.push({ kind: 'commands', ...c });
-      }
-      if (projected.size > 0) {
-        for (const c of await probe.read(ns.eventsStream)) if (projected.has(c.consumer)) out.push({ kind: 'projection', ...c });
-      }
-      return out;
-    });
-  }
-
+  const nc = runtime.nc!;
+  const orm = runtime.orm!;
   shutdown.add('nats', () => closeNats(nc));
   shutdown.add('mysql', () => orm.close());
   shutdown.add('redis', () => cache.close());

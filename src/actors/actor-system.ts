@@ -38,6 +38,7 @@ export class ActorSystem {
       names: deps.names,
       config: deps.config,
       log: this.log,
+      orm: deps.orm,
       budget: new ActorBudget(deps.config.actorMaxActive),
       committer: new GroupCommitter(deps.orm, {
         batchMax: deps.config.commitBatchMax,
@@ -51,8 +52,9 @@ export class ActorSystem {
         cache: deps.cache,
       },
     };
-    this.ownership = new Ownership(kv, deps.names, deps.config.partitions, deps.config.leaseTtlMs, {
-      acquire: (p) => this.startWorker(p),
+    const { partitions, leaseTtlMs, partitionRestartBackoffMs, partitionRestartBackoffMaxMs } = deps.config;
+    this.ownership = new Ownership(kv, deps.names, { partitions, ttlMs: leaseTtlMs, backoffMs: partitionRestartBackoffMs, backoffMaxMs: partitionRestartBackoffMaxMs }, {
+      acquire: (p, crashed) => this.startWorker(p, crashed),
       release: (p, reason) => this.stopWorker(p, reason),
     }, this.log);
   }
@@ -71,6 +73,11 @@ export class ActorSystem {
 
   get ownedPartitions(): number[] {
     return this.ownership.owned;
+  }
+
+  /** Partitions this process holds the lease of but runs no worker for (starting, backing off, crashed). */
+  get stalledPartitions(): number[] {
+    return this.ownership.stalled;
   }
 
   /** Live actors over all partitions of this process. */
@@ -96,14 +103,21 @@ export class ActorSystem {
     return [...this.workers.values()].map((w) => ({ partition: w.partition, epoch: w.epoch, liveActors: w.liveActors, ...w.stats }));
   }
 
-  private async startWorker(partition: number): Promise<void> {
+  private async startWorker(partition: number, crashed: () => void): Promise<void> {
     const epoch = await this.fences.advance(partition, this.ownership.memberId);
     const worker = new PartitionWorker(partition, epoch, this.workerDeps);
     worker.onCrash = () => {
-      if (this.workers.get(partition) === worker) this.workers.delete(partition);
-      void this.ownership.restart(partition);
+      // a late crash of a worker already stopped or replaced (a batch still in flight) concerns nobody
+      if (this.workers.get(partition) !== worker) return;
+      this.workers.delete(partition);
+      crashed();
     };
-    await worker.start();
+    try {
+      await worker.start();
+    } catch (err) {
+      await worker.stop('lost').catch(() => undefined);
+      throw err;
+    }
     this.workers.set(partition, worker);
   }
 

@@ -67,7 +67,7 @@ export class ApplicationActor extends CreatingActor {
             apply: (em) => {
               entity = em.create(Chat, {
                 application: em.getReference(Application, state.applicationId), number, name: command.name ?? null,
-                messagesCount: 0, commandId: delivery.envelope.id, version: delivery.seq, createdAt: now, updatedAt: now,
+                messagesCount: 0, commandId: delivery.envelope.id, version: ctx.versionOf(delivery.seq), createdAt: now, updatedAt: now,
               });
             },
           },
@@ -89,7 +89,7 @@ export class ApplicationActor extends CreatingActor {
     const ctx = this.ctx;
     if (delivery.mayBeDuplicate) {
       const row = await ctx.queries.applicationByToken(this.token);
-      if (row && Number(row.version) >= delivery.seq) return complete(ctx, delivery, this.renamed(applicationSnapshot(row)));
+      if (row && Number(row.version) >= ctx.versionOf(delivery.appliedSinceSeq)) return complete(ctx, delivery, this.renamed(applicationSnapshot(row)));
     }
     const now = new Date();
     let entity: Application | undefined;
@@ -103,7 +103,7 @@ export class ApplicationActor extends CreatingActor {
           entity = await em.findOneOrFail(Application, state.applicationId);
           entity.name = command.name;
           entity.updatedAt = now;
-          entity.version = delivery.seq;
+          entity.version = ctx.versionOf(delivery.seq);
         },
       },
       () => this.renamed(applicationSnapshot(rowOf.application(entity!))),

@@ -71,7 +71,7 @@ export class ChatActor extends CreatingActor {
             apply: (em) => {
               entity = em.create(Message, {
                 chat: em.getReference(Chat, state.chatId), number, body: command.body,
-                commandId: delivery.envelope.id, version: delivery.seq, createdAt: now, updatedAt: now,
+                commandId: delivery.envelope.id, version: ctx.versionOf(delivery.seq), createdAt: now, updatedAt: now,
               });
             },
           },
@@ -89,7 +89,7 @@ export class ChatActor extends CreatingActor {
     }
     if (delivery.mayBeDuplicate) {
       const row = await ctx.queries.messageByNumber(this.token, this.chatNumber, number);
-      if (row && Number(row.version) >= delivery.seq) {
+      if (row && Number(row.version) >= ctx.versionOf(delivery.appliedSinceSeq)) {
         return complete(ctx, delivery, this.messageWritten(messageSnapshot(this.token, this.chatNumber, row), 'MessageUpdated'));
       }
     }
@@ -106,7 +106,7 @@ export class ChatActor extends CreatingActor {
           entity = await em.findOneOrFail(Message, { chat: state.chatId, number });
           entity.body = command.body;
           entity.updatedAt = now;
-          entity.version = delivery.seq;
+          entity.version = ctx.versionOf(delivery.seq);
         },
       },
       () => this.messageWritten(messageSnapshot(this.token, this.chatNumber, rowOf.message(entity!, state.chatId)), 'MessageUpdated'),
@@ -125,7 +125,7 @@ export class ChatActor extends CreatingActor {
     const ctx = this.ctx;
     if (delivery.mayBeDuplicate) {
       const row = await ctx.queries.chatByNumber(this.token, this.chatNumber);
-      if (row && Number(row.version) >= delivery.seq) return complete(ctx, delivery, this.renamed(chatSnapshot(this.token, row)));
+      if (row && Number(row.version) >= ctx.versionOf(delivery.appliedSinceSeq)) return complete(ctx, delivery, this.renamed(chatSnapshot(this.token, row)));
     }
     const now = new Date();
     let entity: Chat | undefined;
@@ -139,7 +139,7 @@ export class ChatActor extends CreatingActor {
           entity = await em.findOneOrFail(Chat, state.chatId);
           entity.name = command.name;
           entity.updatedAt = now;
-          entity.version = delivery.seq;
+          entity.version = ctx.versionOf(delivery.seq);
         },
       },
       () => this.renamed(chatSnapshot(this.token, rowOf.chat(entity!, state.applicationId))),

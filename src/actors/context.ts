@@ -18,6 +18,8 @@ export interface ActorContext {
   readonly completer: Completer;
   readonly cache: ResourceCache;
   readonly log: Logger;
+  /** The row version of the command at commands-stream sequence `seq` (service-owned, monotonic even if the commands stream is recreated). */
+  readonly versionOf: (seq: number) => number;
 }
 
 /** What a handled command leads to once its write (if any) is committed. */

@@ -22,6 +22,15 @@ export class Delivery {
     return this.msg.seq;
   }
 
+  /**
+   * Sequence below which a write to the target means this command was already applied: its own sequence, or for
+   * an Idempotency-Key retry that of the first attempt (which the stream delivers to the same actor first).
+   */
+  get appliedSinceSeq(): number {
+    const first = this.envelope.first_seq;
+    return typeof first === 'number' && first > 0 && first < this.seq ? first : this.seq;
+  }
+
   /** Delivered before (crash or timeout of an earlier owner): the actor must check for an earlier effect. */
   get mayBeDuplicate(): boolean {
     return this.msg.redelivered || this.envelope.idempotent === true;

@@ -6,15 +6,42 @@ import { decodeJson, encodeJson } from '../messaging/nats.js';
 import type { Names } from '../protocol/subjects.js';
 
 export interface OwnershipHooks {
-  /** We hold the lease of `partition`: start working it. */
-  acquire(partition: number): Promise<void>;
+  /**
+   * We hold the lease of `partition`: start working it. `crashed` is for that worker incarnation only: it calls
+   * it if it dies on its own, and a call for an incarnation that has been replaced since is ignored.
+   */
+  acquire(partition: number, crashed: () => void): Promise<void>;
   /** Stop working `partition`; 'drain' when handing over politely, 'lost' when the lease is gone. */
   release(partition: number, reason: 'drain' | 'lost'): Promise<void>;
+}
+
+export interface OwnershipOptions {
+  partitions: number;
+  ttlMs: number;
+  /** First delay before starting a partition again after a failed start or a crash; doubles up to `backoffMaxMs`. */
+  backoffMs: number;
+  backoffMaxMs: number;
 }
 
 interface Lease {
   revision: number;
   renewedAt: number;
+  /** A worker of this lease runs. */
+  running: boolean;
+  /** A start (hooks.acquire) is in progress. */
+  starting: boolean;
+  /** Bumped at every start: a crash reported by an older worker is ignored. */
+  incarnation: number;
+  /** Failed starts and crashes since the last start that held; decides the backoff. */
+  failures: number;
+  /** No start before this time (backoff). */
+  retryAt: number;
+}
+
+/** Exponential backoff with jitter: uniformly in [d/2, d], d = min(max, base · 2^(failures-1)). */
+export function backoffDelay(failures: number, baseMs: number, maxMs: number, random = Math.random): number {
+  const d = Math.min(maxMs, baseMs * 2 ** Math.min(30, Math.max(0, failures - 1)));
+  return Math.round(d / 2 + random() * (d / 2));
 }
 
 /**
@@ -25,30 +52,53 @@ interface Lease {
  * someone else. A dead process's leases expire after LEASE_TTL_MS and are taken over by the survivors.
  * A process that could not renew in time considers the lease lost (the MySQL fence makes sure it could
  * not commit anyway).
+ *
+ * Holding a lease and running its worker are separate: a worker that could not start (MySQL down) or that
+ * crashed leaves the partition *stalled* — still leased by this process, which keeps renewing it and starts a
+ * new worker incarnation after a backoff (exponential with jitter, capped) from the ownership loop. Stalled
+ * partitions are reported (`stalled`) for readiness and metrics. Starting a worker never blocks the loop, so
+ * a slow start cannot delay the renewal of other leases, nor of its own.
  */
 export class Ownership {
   readonly memberId: string;
   private readonly members = new Map<string, number>();
   private readonly leases = new Map<number, Lease>();
+  /** Partitions with a lease operation (claim, renew, hand-over, loss) in flight. */
   private readonly busy = new Set<number>();
+  private readonly starts = new Set<Promise<void>>();
   private timer?: NodeJS.Timeout;
   private watcher?: { stop(): void };
   private stopped = false;
   private ticking?: Promise<void>;
+  private again = false;
+  private readonly partitions: number;
+  private readonly ttlMs: number;
 
   constructor(
     private readonly kv: KV,
     private readonly names: Names,
-    private readonly partitions: number,
-    private readonly ttlMs: number,
+    private readonly options: OwnershipOptions,
     private readonly hooks: OwnershipHooks,
     private readonly log: Logger,
   ) {
+    this.partitions = options.partitions;
+    this.ttlMs = options.ttlMs;
     this.memberId = `${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   }
 
+  /** Partitions this process holds the lease of (running or not). */
   get owned(): number[] {
     return [...this.leases.keys()].sort((a, b) => a - b);
+  }
+
+  /** Partitions leased by this process with no worker running: starting, backing off after a failure, or crashed. */
+  get stalled(): number[] {
+    return [...this.leases].filter(([, lease]) => !lease.running).map(([p]) => p).sort((a, b) => a - b);
+  }
+
+  /** Members known (for tests: dead ones are pruned). */
+  get knownMembers(): number {
+    return this.members.size;
   }
 
   async start(): Promise<void> {
@@ -63,6 +113,7 @@ export class Ownership {
     this.ticking = this.tick();
     await this.ticking;
     this.ticking = undefined;
+    await Promise.all([...this.starts]);
     this.timer = setInterval(() => this.kick(), this.interval);
   }
 
@@ -81,15 +132,31 @@ export class Ownership {
     }
   }
 
+  /** Runs a tick now, or right after the one in progress. */
   private kick(): void {
-    if (this.stopped || this.ticking || !this.timer) return;
-    this.ticking = this.tick().finally(() => (this.ticking = undefined));
+    if (this.stopped || !this.timer) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    this.ticking = this.tick().finally(() => {
+      this.ticking = undefined;
+      if (this.again) {
+        this.again = false;
+        this.kick();
+      }
+    });
   }
 
   private liveMembers(now: number): string[] {
     const live = [this.memberId];
-    // a member is dead once its heartbeat is older than the lease TTL plus one renewal interval of slack
-    for (const [id, seen] of this.members) if (id !== this.memberId && now - seen < this.ttlMs + this.interval) live.push(id);
+    // a member is dead once its heartbeat is older than the lease TTL plus one renewal interval of slack;
+    // dead members are forgotten (their KV entries expire silently: no DEL is watched)
+    for (const [id, seen] of this.members) {
+      if (id === this.memberId) continue;
+      if (now - seen < this.ttlMs + this.interval) live.push(id);
+      else this.members.delete(id);
+    }
     return live;
   }
 
@@ -123,10 +190,17 @@ export class Ownership {
       if (this.busy.has(p)) continue;
       const mine = this.desiredOwner(p, members) === this.memberId;
       const lease = this.leases.get(p);
-      if (lease && Date.now() - lease.renewedAt >= this.ttlMs) work.push(this.guard(p, () => this.lose(p, 'lease expired before renewal')));
-      else if (lease && mine) work.push(this.guard(p, () => this.renew(p, lease)));
-      else if (lease && !mine) work.push(this.guard(p, () => this.handOver(p, lease)));
-      else if (!lease && mine) work.push(this.guard(p, () => this.claim(p)));
+      if (lease && now - lease.renewedAt >= this.ttlMs) {
+        work.push(this.guard(p, () => this.lose(p, 'lease expired before renewal')));
+      } else if (lease && mine) {
+        // renew once half an interval has passed (ticks also run on kicks, which must not multiply renewals)
+        if (now - lease.renewedAt >= this.interval / 2) work.push(this.guard(p, () => this.renew(p, lease)));
+        if (!lease.running && !lease.starting && now >= lease.retryAt) this.startWorker(p, lease);
+      } else if (lease && !mine) {
+        if (!lease.starting) work.push(this.guard(p, () => this.handOver(p, lease)));
+      } else if (!lease && mine) {
+        work.push(this.guard(p, () => this.claim(p)));
+      }
     }
     await Promise.all(work);
   }
@@ -153,15 +227,58 @@ export class Ownership {
     } catch {
       return; // someone else holds it (or NATS is unreachable); try again next tick
     }
-    this.leases.set(partition, { revision, renewedAt: Date.now() });
-    try {
-      await this.hooks.acquire(partition);
-      this.log.info({ partition }, 'partition acquired');
-    } catch (err) {
-      this.log.warn({ err, partition }, 'could not start partition; giving the lease back');
-      this.leases.delete(partition);
-      await this.kv.delete(this.names.leaseKey(partition)).catch(() => undefined);
-    }
+    const lease: Lease = { revision, renewedAt: Date.now(), running: false, starting: false, incarnation: 0, failures: 0, retryAt: 0 };
+    this.leases.set(partition, lease);
+    this.startWorker(partition, lease);
+  }
+
+  /**
+   * Starts a worker incarnation for a lease we hold, in the background. On failure the lease is kept (the
+   * partition is stalled) and the start is retried after a backoff. If the lease was lost meanwhile, the
+   * worker that just started is stopped again.
+   */
+  private startWorker(partition: number, lease: Lease): void {
+    if (this.stopped) return;
+    lease.starting = true;
+    const incarnation = ++lease.incarnation;
+    const crashed = (): void => this.crashed(partition, lease, incarnation);
+    const run = (async () => {
+      try {
+        await this.hooks.acquire(partition, crashed);
+        if (this.leases.get(partition) !== lease || this.stopped) {
+          await this.hooks.release(partition, this.stopped ? 'drain' : 'lost').catch((err) => this.log.warn({ err, partition }, 'could not stop a worker started too late'));
+          return;
+        }
+        lease.running = true;
+        if (lease.failures > 0) this.log.info({ partition, after_failures: lease.failures }, 'partition started again');
+        else this.log.info({ partition }, 'partition acquired');
+        lease.failures = 0;
+      } catch (err) {
+        this.failed(partition, lease, 'could not start partition; keeping the lease and retrying', err);
+      } finally {
+        lease.starting = false;
+      }
+    })();
+    this.starts.add(run);
+    void run.finally(() => this.starts.delete(run));
+  }
+
+  /** The worker of `incarnation` died on its own: start a new one after a backoff (unless it has been replaced). */
+  private crashed(partition: number, lease: Lease, incarnation: number): void {
+    if (this.leases.get(partition) !== lease || lease.incarnation !== incarnation || !lease.running) return;
+    lease.running = false;
+    this.failed(partition, lease, 'partition worker crashed; restarting it', undefined);
+  }
+
+  private failed(partition: number, lease: Lease, msg: string, err: unknown): void {
+    lease.failures++;
+    const delay = backoffDelay(lease.failures, this.options.backoffMs, this.options.backoffMaxMs);
+    lease.retryAt = Date.now() + delay;
+    // one line per attempt, and attempts back off: no log flood while MySQL is down
+    this.log.warn({ ...(err === undefined ? {} : { err }), partition, failures: lease.failures, retry_in_ms: delay }, msg);
+    if (this.stopped) return;
+    const timer = setTimeout(() => this.kick(), delay + 5);
+    timer.unref();
   }
 
   private async renew(partition: number, lease: Lease): Promise<void> {
@@ -195,21 +312,12 @@ export class Ownership {
     this.log.info({ partition }, 'partition handed over');
   }
 
-  /** The worker of `partition` died on its own: give the lease back so it is claimed afresh. */
-  async restart(partition: number): Promise<void> {
-    const lease = this.leases.get(partition);
-    if (!lease || this.busy.has(partition)) return;
-    await this.guard(partition, async () => {
-      this.leases.delete(partition);
-      await this.kv.delete(this.names.leaseKey(partition), { previousSeq: lease.revision }).catch(() => undefined);
-    });
-  }
-
   /** Graceful leave: drain and hand back every partition, then remove our membership. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.ticking?.catch(() => undefined);
+    await Promise.all([...this.starts]);
     await Promise.all(this.owned.map((p) => this.leases.has(p) ? this.handOver(p, this.leases.get(p)!) : undefined));
     this.watcher?.stop();
     await this.kv.delete(this.names.memberKey(this.memberId)).catch(() => undefined);

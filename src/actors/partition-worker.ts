@@ -6,6 +6,8 @@ import { decodeJson } from '../messaging/nats.js';
 import { actorOf, isCommandEnvelope, type CommandEnvelope } from '../protocol/commands.js';
 import { routingKeyOf } from '../protocol/partition.js';
 import type { Names } from '../protocol/subjects.js';
+import type { Orm } from '../storage/orm.js';
+import { commandStreamIncarnation, commandVersion } from '../storage/command-streams.js';
 import { FencedError } from '../storage/fences.js';
 import { ApplicationActor } from './application-actor.js';
 import { ChatActor } from './chat-actor.js';
@@ -26,7 +28,8 @@ export interface WorkerDeps {
   names: Names;
   config: Config;
   log: Logger;
-  base: Omit<ActorContext, 'partition' | 'committer' | 'log'>;
+  base: Omit<ActorContext, 'partition' | 'committer' | 'log' | 'versionOf'>;
+  orm: Orm;
   committer: GroupCommitter;
   /** Live actors of the whole process (ACTOR_MAX_ACTIVE). */
   budget: ActorBudget;
@@ -51,7 +54,11 @@ export class PartitionWorker {
   /** Messages received for the pull request in flight, and how to wake the loop when it is satisfied. */
   private received = 0;
   private pullWaiter?: () => void;
+  /** Until when the last pull request may still be open on the server (it may deliver into our inbox until then). */
+  private pullOpenUntil = 0;
   private reaper?: NodeJS.Timeout;
+  /** Service-owned number of the commands stream's incarnation (see storage/command-streams.ts); set by start. */
+  private incarnation = 0;
   private spaceWaiter?: () => void;
   /** Set when the worker died on its own (fatal error); the owner restarts it. */
   crashed: unknown;
@@ -64,7 +71,10 @@ export class PartitionWorker {
   ) {
     this.log = deps.log.child({ partition, epoch });
     this.committer = deps.committer.lane(partition, epoch, (err) => this.crash(err));
-    this.ctx = { ...deps.base, partition, committer: this.committer, log: this.log };
+    this.ctx = {
+      ...deps.base, partition, committer: this.committer, log: this.log,
+      versionOf: (seq) => commandVersion(this.incarnation, seq),
+    };
     this.region = new Region<AnyActor>((key) => this.spawn(key), deps.config.actorIdleMs, deps.budget);
   }
 
@@ -79,6 +89,8 @@ export class PartitionWorker {
   async start(): Promise<void> {
     const { nc, names, config } = this.deps;
     const jsm = await nc.jetstreamManager();
+    const stream = await jsm.streams.info(names.commandsStream);
+    this.incarnation = await commandStreamIncarnation(this.deps.orm, names.commandsStream, stream.created);
     const durable = names.commandConsumer(this.partition);
     const wanted = {
       durable_name: durable,
@@ -101,6 +113,8 @@ export class PartitionWorker {
     opts.manualAck();
     opts.callback((err, msg) => {
       if (msg) this.dispatch(msg);
+      // the consumer (or its stream) is gone, e.g. the stream was recreated: restart, which recreates it
+      else if (err && /consumer deleted|consumer not found|stream not found/i.test(String(err))) this.crash(err);
       else if (err && !/408|404|409|timeout/i.test(String(err))) this.log.warn({ err }, 'pull subscription error');
     });
     this.sub = await nc.jetstream().pullSubscribe(names.commandFilter(this.partition), opts);
@@ -123,6 +137,7 @@ export class PartitionWorker {
       const want = Math.min(free, 256);
       this.received = 0;
       try {
+        this.pullOpenUntil = Date.now() + PULL_EXPIRES_MS;
         sub.pull({ batch: want, expires: PULL_EXPIRES_MS });
       } catch (err) {
         this.log.warn({ err }, 'pull failed; retrying');
@@ -224,8 +239,11 @@ export class PartitionWorker {
     this.committer.abort(new Error(`partition ${this.partition} stopped (${reason})`));
     for (const delivery of [...this.unsettled]) delivery.nak();
     if (reason === 'lost') await this.loop?.catch(() => undefined);
-    // a pull request may still be open on the server: anything it delivers now is handed straight back
-    if (reason === 'drain') await new Promise((r) => setTimeout(r, PULL_EXPIRES_MS + 100));
+    // The last pull request may still be open on the server: keep the subscription until it has expired, so
+    // that whatever the server delivers meanwhile reaches `dispatch`, which hands it straight back (nak). An
+    // inbox unsubscribed earlier would swallow those commands until their ack wait (COMMAND_ACK_WAIT_MS).
+    const open = this.pullOpenUntil - Date.now();
+    if (open > 0) await new Promise((r) => setTimeout(r, open + 100));
     this.sub?.unsubscribe();
     this.region.clear();
     this.log.info({ reason }, 'partition stopped');

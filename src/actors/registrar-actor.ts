@@ -40,7 +40,7 @@ export class RegistrarActor extends CreatingActor {
             apply: (em) => {
               entity = em.create(Application, {
                 token: newApplicationToken(), name: command.name, chatsCount: 0,
-                commandId: delivery.envelope.id, version: delivery.seq, createdAt: now, updatedAt: now,
+                commandId: delivery.envelope.id, version: ctx.versionOf(delivery.seq), createdAt: now, updatedAt: now,
               });
             },
           },

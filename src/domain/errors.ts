@@ -5,10 +5,13 @@
 export type ErrorCode =
   | 'validation_error'
   | 'malformed_json'
+  | 'unauthorized'
+  | 'forbidden'
   | 'not_found'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'method_not_allowed'
+  | 'idempotency_key_reused'
   | 'unavailable'
   | 'timeout'
   | 'internal_error';
@@ -66,6 +69,34 @@ export class NotFoundError extends AppError {
 
   static route(method: string, url: string): NotFoundError {
     return new NotFoundError(`no route ${method} ${url.split('?')[0]}`);
+  }
+}
+
+/** The operator credential (ADMIN_API_KEY) is missing (401), wrong or not configured (403). */
+export class AuthError extends AppError {
+  override name = 'AuthError';
+  constructor(code: 'unauthorized' | 'forbidden', message: string) {
+    super(code, code === 'unauthorized' ? 401 : 403, message);
+  }
+
+  static missing(): AuthError {
+    return new AuthError('unauthorized', 'this operation is for operators: send Authorization: Bearer <ADMIN_API_KEY>');
+  }
+
+  static wrong(): AuthError {
+    return new AuthError('forbidden', 'the operator credential is not valid');
+  }
+
+  static disabled(): AuthError {
+    return new AuthError('forbidden', 'this operation is disabled: the service has no ADMIN_API_KEY configured');
+  }
+}
+
+/** An Idempotency-Key sent again with a different request than the one it was first used for (IETF draft: 422). */
+export class IdempotencyKeyReusedError extends AppError {
+  override name = 'IdempotencyKeyReusedError';
+  constructor() {
+    super('idempotency_key_reused', 422, 'this Idempotency-Key was already used for a different request (method, path or body); use a new key for a new request');
   }
 }
 

@@ -1,8 +1,11 @@
-import { NotFoundError, ValidationError } from '../domain/errors.js';
-import { commandIdFor } from '../domain/idempotency.js';
+import { IdempotencyKeyReusedError, NotFoundError, UnavailableError, ValidationError, fromBody } from '../domain/errors.js';
+import { commandIdFor, fingerprintOf, recordKeyOf, type IdempotentRequest } from '../domain/idempotency.js';
 import { limits } from '../domain/limits.js';
-import type { CommandBus } from '../messaging/command-bus.js';
+import type { Operator } from '../domain/operator.js';
+import type { CommandBus, SendOptions } from '../messaging/command-bus.js';
+import type { IdempotencyRecord, IdempotencyStore, StoredOutcome, StoredRecord } from '../messaging/idempotency-store.js';
 import type { Command } from '../protocol/commands.js';
+import type { CommandReply } from '../protocol/replies.js';
 import type { ApplicationResource, ChatResource, MessageResource } from '../protocol/resources.js';
 import type { MessageSearch } from '../search/message-search.js';
 import type { ResourceCache } from '../storage/cache.js';
@@ -10,17 +13,33 @@ import { presentApplication, presentChat, presentMessage } from '../storage/pres
 import type { Queries } from '../storage/queries.js';
 import { Lru } from './lru.js';
 
-/** Who asks, for idempotency and log correlation. `scope` is the method and path (or NATS subject). */
+/** Who asks, for idempotency and log correlation. */
 export interface RequestMeta {
-  scope: string;
+  /** The operation: `PUT /applications/:token/chats/:number` (method and route pattern) or `nats chats.update`. */
+  operation: string;
   idempotencyKey?: string;
   requestId?: string;
+  /** The operator credential sent (`Authorization: Bearer …`), for operator-only operations. */
+  credential?: string;
+}
+
+export interface ChatServiceDeps {
+  bus: CommandBus;
+  queries: Queries;
+  cache: ResourceCache;
+  search: MessageSearch;
+  idempotency: IdempotencyStore;
+  operator: Operator;
+  /** COMMAND_TIMEOUT_MS: how long a write waits for its actor, and so how long an attempt is in flight. */
+  commandTimeoutMs: number;
 }
 
 export interface Page<T> {
   items: T[];
   /** Cursor of the next page (the `after` to pass), when there is one. */
   next?: string;
+  /** The cursor that continues after `item`, for a page cut short (NATS replies are bounded by bytes); default: its number. */
+  cursorOf?(item: T): string;
 }
 
 export interface Created<T> {
@@ -36,20 +55,94 @@ export class ChatService {
   private readonly applicationIds = new Lru<string, number>(50_000);
   private readonly chatIds = new Lru<string, number>(100_000);
 
-  constructor(
-    private readonly bus: CommandBus,
-    private readonly queries: Queries,
-    private readonly cache: ResourceCache,
-    private readonly search: MessageSearch,
-  ) {}
+  private readonly bus: CommandBus;
+  private readonly queries: Queries;
+  private readonly cache: ResourceCache;
+  private readonly search: MessageSearch;
+  private readonly idempotency: IdempotencyStore;
+  private readonly operator: Operator;
+  private readonly commandTimeoutMs: number;
 
-  private send<T>(command: Command, meta: RequestMeta): Promise<Created<T>> {
+  constructor(deps: ChatServiceDeps) {
+    ({ bus: this.bus, queries: this.queries, cache: this.cache, search: this.search, idempotency: this.idempotency, operator: this.operator, commandTimeoutMs: this.commandTimeoutMs } = deps);
+  }
+
+  private async send<T>(command: Command, meta: RequestMeta): Promise<Created<T>> {
     if ('token' in command) checkToken(command.token);
-    return this.bus.send(command, {
-      commandId: commandIdFor(meta.scope, meta.idempotencyKey),
-      idempotent: meta.idempotencyKey !== undefined,
-      ...(meta.requestId ? { requestId: meta.requestId } : {}),
-    }) as Promise<Created<T>>;
+    const base = meta.requestId ? { requestId: meta.requestId } : {};
+    if (meta.idempotencyKey === undefined) return unwrap(await this.bus.request(command, { commandId: commandIdFor(), ...base })) as Created<T>;
+    const request: IdempotentRequest = { tenant: 'token' in command ? command.token : null, key: meta.idempotencyKey, operation: meta.operation, command };
+    return unwrap(await this.sendKeyed(request, command, base)) as Created<T>;
+  }
+
+  /**
+   * A write with an Idempotency-Key. The first attempt claims the key (bound to the request's fingerprint), sends
+   * the command and records its outcome; a retry replays the outcome. A retry while an attempt is in flight joins
+   * it (waits for its outcome, up to COMMAND_TIMEOUT_MS); a retry after an attempt that ended without an outcome
+   * (503, or its process died) takes over and sends the same command again — the actor recognises it (command
+   * id for creations, the first attempt's stream sequence for updates) and does not act twice.
+   */
+  private async sendKeyed(request: IdempotentRequest, command: Command, base: Pick<SendOptions, 'requestId'>): Promise<CommandReply | StoredOutcome> {
+    const key = recordKeyOf(request);
+    const fp = fingerprintOf(request);
+    const deadline = Date.now() + this.commandTimeoutMs;
+    let record: IdempotencyRecord = { fp, at: Date.now() };
+    const claim = await this.idempotency.claim(key, record);
+    if (!claim.claimed) {
+      const taken = await this.joinOrTakeOver(key, fp, claim.existing, deadline);
+      if ('outcome' in taken) return taken.outcome;
+      record = taken.record;
+    }
+
+    let seqWritten: Promise<void> | undefined;
+    const firstSeq = record.seq;
+    const reply = await this.bus.request(command, {
+      commandId: commandIdFor(request),
+      idempotent: true,
+      ...(firstSeq !== undefined ? { firstSeq } : {}),
+      ...base,
+      // remembered at once: should this attempt end without an outcome, a retry tells the actor where it started
+      onPublished: (seq) => {
+        if (firstSeq === undefined) {
+          record = { ...record, seq };
+          seqWritten = this.idempotency.put(key, record).catch(() => undefined);
+        }
+      },
+    });
+    await seqWritten;
+    // an outcome the actor decided (a resource, or a 4xx such as an unknown chat) is final; a 5xx is not
+    if (reply.ok || reply.status < 500) {
+      const outcome: StoredOutcome = reply.ok ? { status: reply.status, resource: reply.resource } : { status: reply.status, error: reply.error };
+      // if this fails the outcome is still answered; a retry sends the command again and the actor answers the same
+      await this.idempotency.put(key, { ...record, outcome }).catch(() => undefined);
+    }
+    return reply;
+  }
+
+  private async joinOrTakeOver(key: string, fp: string, found: StoredRecord, deadline: number): Promise<{ outcome: StoredOutcome } | { record: IdempotencyRecord }> {
+    let current: StoredRecord | undefined = found;
+    for (let wait = 20; ; wait = Math.min(wait * 2, 200)) {
+      if (current === undefined) {
+        // expired meanwhile: start afresh
+        const record: IdempotencyRecord = { fp, at: Date.now() };
+        const claim = await this.idempotency.claim(key, record);
+        if (claim.claimed) return { record };
+        current = claim.existing;
+      }
+      const { record, revision } = current;
+      if (record.fp !== fp) throw new IdempotencyKeyReusedError();
+      if (record.outcome) return { outcome: record.outcome };
+      if (Date.now() - record.at >= this.commandTimeoutMs) {
+        // the attempt in charge gave up (or died) without an outcome: take over, one retry at a time
+        const mine: IdempotencyRecord = { ...record, at: Date.now() };
+        if (await this.idempotency.replace(key, mine, revision) !== undefined) return { record: mine };
+      } else {
+        // in flight: join it
+        if (Date.now() + wait > deadline) throw UnavailableError.notConfirmed();
+        await new Promise((r) => setTimeout(r, wait));
+      }
+      current = await this.idempotency.get(key);
+    }
   }
 
   // ---- applications
@@ -74,12 +167,26 @@ export class ChatService {
     return resource;
   }
 
-  async listApplications(after: string | undefined, limit: number): Promise<Page<ApplicationResource>> {
-    const afterToken = after === undefined ? undefined : decodeCursor(after);
-    const rows = await this.queries.listApplications(afterToken, limit + 1);
-    const items = rows.slice(0, limit).map(presentApplication);
-    const last = items[items.length - 1];
-    return rows.length > limit && last ? { items, next: encodeCursor(last.token) } : { items };
+  /** Throws 401/403 unless `credential` (the bearer token sent) is the operator's (ADMIN_API_KEY). */
+  authorizeOperator(credential: string | undefined): void {
+    this.operator.authorize(credential);
+  }
+
+  /** Every application: operators only. */
+  async listApplications(credential: string | undefined, after: string | undefined, limit: number): Promise<Page<ApplicationResource>> {
+    this.operator.authorize(credential);
+    const afterPosition = after === undefined ? undefined : this.operator.openCursor(after);
+    const rows = await this.queries.listApplications(afterPosition, limit + 1);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    const positions = new Map<ApplicationResource, number>();
+    const items = page.map((row) => {
+      const item = presentApplication(row);
+      positions.set(item, Number(row.id));
+      return item;
+    });
+    const cursorOf = (item: ApplicationResource): string => this.operator.sealCursor(positions.get(item)!);
+    return rows.length > limit && last ? { items, next: this.operator.sealCursor(Number(last.id)), cursorOf } : { items, cursorOf };
   }
 
   // ---- chats
@@ -197,12 +304,12 @@ function checkNumber(n: number, notFound: () => NotFoundError): void {
   if (!Number.isSafeInteger(n) || n < 1 || n > limits.numberMax) throw notFound();
 }
 
-export function encodeCursor(token: string): string {
-  return Buffer.from(`a:${token}`).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): string {
-  const decoded = /^[A-Za-z0-9_-]{1,128}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString() : '';
-  if (!/^a:[A-Za-z0-9_-]{1,64}$/.test(decoded)) throw ValidationError.field('after', 'is not a cursor this service issued');
-  return decoded.slice(2);
+/** A reply (or a replayed outcome) as the operation's result, or its error. */
+function unwrap(reply: CommandReply | StoredOutcome): Created<unknown> {
+  if ('ok' in reply) {
+    if (reply.ok) return { status: reply.status, resource: reply.resource };
+    throw fromBody(reply.status, reply.error);
+  }
+  if (reply.error) throw fromBody(reply.status, reply.error);
+  return { status: reply.status as 200 | 201, resource: reply.resource };
 }

@@ -8,16 +8,22 @@ export const serviceVersion: string = (JSON.parse(readFileSync(new URL('../../pa
 
 const description = `Applications, numbered chats and messages. Contract: shared/API.md; additions: the README.
 
-* **Idempotency-Key** (request header, 1–128 characters) on creations and updates: a retry with the same key and
-  path returns the outcome of the first attempt (same status, same number) instead of writing again. Keys are kept
-  for ever.
+* **Idempotency-Key** (request header, 1–128 characters) on creations and updates (POST, PUT, PATCH): a retry with
+  the same key and the same request (method, route, path parameters, body) returns the outcome of the first attempt
+  (same status, same resource) instead of writing again; the same key with a different request is refused with
+  **422** \`idempotency_key_reused\`. A retry while the first attempt is still in flight waits for it and answers its
+  outcome. Keys are scoped to the application of the path (POST /applications: one global scope — use random keys)
+  and remembered for IDEMPOTENCY_TTL_SECONDS (24 hours by default).
+* **Authorization: Bearer <ADMIN_API_KEY>** (operators only) on GET /applications, the listing of every application:
+  401 \`unauthorized\` without it, 403 \`forbidden\` when wrong or when the service has no ADMIN_API_KEY.
 * **Retry-After** (response header) on every 503: \`unavailable\` (a dependency is down) or \`timeout\` (the write
   was not confirmed in time: retry with the same Idempotency-Key).
 * **Link** (response header) on lists: \`<…?limit=N&after=CURSOR>; rel="next"\` while more items exist; the body is
   a plain JSON array.
 * **X-Request-Id**: honoured when sent (\`[A-Za-z0-9._:-]{1,64}\`), minted otherwise, echoed on every response.
-* Errors are \`{ "error": code, "message": text }\`; codes: validation_error, malformed_json (400), not_found (404),
-  payload_too_large (413), unsupported_media_type (415), unavailable, timeout (503), internal_error (500).
+* Errors are \`{ "error": code, "message": text }\`; codes: validation_error, malformed_json (400), unauthorized (401),
+  forbidden (403), not_found (404), payload_too_large (413), unsupported_media_type (415), idempotency_key_reused
+  (422), unavailable, timeout (503), internal_error (500).
 
 The same operations are served over NATS request/reply (\`<NAMESPACE>.api.v1.*\`, see the README).`;
 
@@ -49,9 +55,12 @@ const resourceExamples: Record<string, unknown> = {
 };
 const errorExamples: Record<string, { error: string; message: string }> = {
   400: { error: 'validation_error', message: 'body.name is required' },
+  401: { error: 'unauthorized', message: 'this operation is for operators: send Authorization: Bearer <ADMIN_API_KEY>' },
+  403: { error: 'forbidden', message: 'the operator credential is not valid' },
   404: { error: 'not_found', message: 'chat 7 of application "u8GkqB3mXq5V0sYxJ2pL9w" not found' },
   413: { error: 'payload_too_large', message: 'request body is larger than the limit' },
   415: { error: 'unsupported_media_type', message: 'request body must be JSON (Content-Type: application/json)' },
+  422: { error: 'idempotency_key_reused', message: 'this Idempotency-Key was already used for a different request (method, path or body); use a new key for a new request' },
   500: { error: 'internal_error', message: 'internal error' },
   503: { error: 'unavailable', message: 'MySQL is unavailable; retry later' },
 };
@@ -135,6 +144,11 @@ export async function registerOpenApi(app: FastifyInstance, opts: OpenApiOptions
       openapi: '3.1.0',
       info: { title: 'Chat service', version: serviceVersion, description },
       servers: opts.servers ?? [{ url: 'http://localhost:3000', description: 'Local (npm start, docker compose)' }],
+      components: {
+        securitySchemes: {
+          adminApiKey: { type: 'http', scheme: 'bearer', description: 'The operator credential: the value of ADMIN_API_KEY (listing every application).' },
+        },
+      },
       tags: [
         { name: 'applications', description: 'Applications (the service mints their token)' },
         { name: 'chats', description: 'Chats of an application, numbered 1, 2, 3… per application' },

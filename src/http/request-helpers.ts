@@ -3,18 +3,13 @@ import { ValidationError } from '../domain/errors.js';
 import type { Page, RequestMeta } from '../gateway/chat-service.js';
 
 /**
- * Scope of idempotency: method class and the canonical path (route pattern with the parsed parameters, so
- * `/chats/01` and `/chats/1` are one scope), so one key cannot collide across resources.
+ * The operation (method and route pattern: the path parameters and the body are in the command, which the
+ * service fingerprints with it) and the Idempotency-Key.
  */
 export function requestMeta(request: FastifyRequest): RequestMeta {
   const key = request.headers['idempotency-key'];
-  const params = (request.params ?? {}) as Record<string, string>;
-  const path = (request.routeOptions.url ?? request.url).replace(/:([A-Za-z]+)/g, (_, name: string) => {
-    const value = params[name] ?? '';
-    return /^[0-9]+$/.test(value) ? String(Number(value)) : value;
-  });
   return {
-    scope: `${request.method === 'PATCH' ? 'PUT' : request.method} ${path}`,
+    operation: `${request.method} ${request.routeOptions.url ?? request.url}`,
     ...(typeof key === 'string' ? { idempotencyKey: key } : {}),
     requestId: request.id,
   };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { NatsConnection, Subscription } from 'nats';
-import { UnavailableError, fromBody } from '../domain/errors.js';
+import type { JetStreamClient, NatsConnection, Subscription } from 'nats';
+import { UnavailableError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 import { actorOf, type Command, type CommandEnvelope } from '../protocol/commands.js';
 import { partitionOf, routingKeyOf } from '../protocol/partition.js';
@@ -16,7 +16,11 @@ interface Pending {
 export interface SendOptions {
   commandId: string;
   idempotent?: boolean;
+  /** Commands-stream sequence of the first attempt of this keyed request, when this is a retry that took over. */
+  firstSeq?: number;
   requestId?: string;
+  /** Called with the commands-stream sequence once the stream has the command. */
+  onPublished?: (seq: number) => void;
 }
 
 /**
@@ -26,6 +30,7 @@ export interface SendOptions {
 export class CommandBus {
   private readonly instance = randomUUID().replace(/-/g, '').slice(0, 12);
   private readonly pending = new Map<string, Pending>();
+  private readonly js: JetStreamClient;
   private seq = 0;
   private sub?: Subscription;
   /** False between a disconnect and the next reconnect: writes then fail fast instead of waiting for a timeout. */
@@ -37,7 +42,9 @@ export class CommandBus {
     private readonly partitions: number,
     private readonly timeoutMs: number,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.js = nc.jetstream();
+  }
 
   start(): void {
     void (async () => {
@@ -66,20 +73,15 @@ export class CommandBus {
     return this.pending.size;
   }
 
-  /** Sends a command and resolves with the actor's resource, or throws the actor's error / 503. */
-  async send(command: Command, opts: SendOptions): Promise<{ status: 200 | 201; resource: unknown }> {
-    const reply = await this.request(command, opts);
-    if (reply.ok) return { status: reply.status, resource: reply.resource };
-    throw fromBody(reply.status, reply.error);
-  }
-
-  private async request(command: Command, opts: SendOptions): Promise<CommandReply> {
+  /** Sends a command and resolves with the actor's reply (success or error), or throws 503. */
+  async request(command: Command, opts: SendOptions): Promise<CommandReply> {
     const key = routingKeyOf(actorOf({ id: opts.commandId, command }));
     const subject = this.names.commandSubject(partitionOf(key, this.partitions), key);
     const waitId = String(++this.seq);
     const envelope: CommandEnvelope = {
       id: opts.commandId,
       ...(opts.idempotent ? { idempotent: true } : {}),
+      ...(opts.firstSeq !== undefined ? { first_seq: opts.firstSeq } : {}),
       reply_to: `${this.names.replyPrefix(this.instance)}.${waitId}`,
       ...(opts.requestId ? { request_id: opts.requestId } : {}),
       command,
@@ -101,12 +103,20 @@ export class CommandBus {
     });
 
     try {
-      // A plain publish: the stream stores it, and the actor's reply (sent after COMMIT) is the only
-      // confirmation that counts, so waiting for JetStream's PubAck as well would add a round trip per
-      // write and prove nothing more. A command that never reaches the stream ends as a 503 `timeout`
-      // like any other unconfirmed write, and a retry with the same Idempotency-Key is safe either way.
       if (!this.connected || this.nc.isClosed()) throw new Error('not connected to NATS');
-      this.nc.publish(subject, encodeJson(envelope));
+      if (opts.onPublished) {
+        // a keyed request needs the stream position of its attempt (see `first_seq`): wait for the PubAck.
+        // msgID is per attempt: the client library's own publish retries are deduplicated by JetStream; a
+        // client retry (same Idempotency-Key, new attempt) is deduplicated by the actor on the command id.
+        const ack = await this.js.publish(subject, encodeJson(envelope), { msgID: randomUUID(), timeout: Math.min(this.timeoutMs, 5000) });
+        opts.onPublished(ack.seq);
+      } else {
+        // A plain publish: the stream stores it, and the actor's reply (sent after COMMIT) is the only
+        // confirmation that counts, so waiting for JetStream's PubAck as well would add a round trip per
+        // write and prove nothing more. A command that never reaches the stream ends as a 503 `timeout`
+        // like any other unconfirmed write, and a retry is safe with an Idempotency-Key.
+        this.nc.publish(subject, encodeJson(envelope));
+      }
     } catch (err) {
       const waiter = this.pending.get(waitId);
       if (waiter) {

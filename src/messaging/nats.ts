@@ -1,11 +1,30 @@
-import { connect, type NatsConnection } from 'nats';
+import { readFileSync } from 'node:fs';
+import { connect, credsAuthenticator, nkeyAuthenticator, type ConnectionOptions, type NatsConnection } from 'nats';
+import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 
+export type NatsAuth = Pick<ConnectionOptions, 'user' | 'pass' | 'token' | 'authenticator'>;
+
+/**
+ * How the service authenticates to NATS (config.ts allows one way at most): user + password, a token, an NKEY
+ * seed file or a credentials file (JWT + seed). Files are read at every (re)connection, so they can be rotated.
+ */
+export function natsAuthOf(config: Pick<Config, 'natsUser' | 'natsPassword' | 'natsToken' | 'natsNkeySeedFile' | 'natsCredsFile'>): NatsAuth {
+  if (config.natsUser !== '') return { user: config.natsUser, pass: config.natsPassword };
+  if (config.natsToken !== '') return { token: config.natsToken };
+  const seedFile = config.natsNkeySeedFile;
+  if (seedFile !== '') return { authenticator: nkeyAuthenticator(() => new TextEncoder().encode(readFileSync(seedFile, 'utf8').trim())) };
+  const credsFile = config.natsCredsFile;
+  if (credsFile !== '') return { authenticator: credsAuthenticator(() => readFileSync(credsFile)) };
+  return {};
+}
+
 /** Connects to NATS (comma list of servers), reconnecting for ever; connection state changes are logged. */
-export async function connectNats(url: string, name: string, log: Logger): Promise<NatsConnection> {
+export async function connectNats(url: string, name: string, log: Logger, auth: NatsAuth = {}): Promise<NatsConnection> {
   const nc = await connect({
     servers: url.split(',').map((s) => s.trim()).filter(Boolean),
     name,
+    ...auth,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     pingInterval: 10_000,

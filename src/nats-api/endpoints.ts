@@ -1,5 +1,6 @@
 import { limits } from '../domain/limits.js';
 import type { ChatService, Page, RequestMeta } from '../gateway/chat-service.js';
+import type { ApplicationResource } from '../protocol/resources.js';
 import { fields } from '../protocol/schemas.js';
 
 type Input = Record<string, unknown>;
@@ -8,6 +9,8 @@ export interface Endpoint {
   /** Subject tail after `<NAMESPACE>.api.v1.` (also the endpoint's documented name). */
   subject: string;
   schema: object;
+  /** Needs the operator credential (`Authorization: Bearer <ADMIN_API_KEY>` header), checked before anything else. */
+  operatorOnly?: true;
   run(service: ChatService, input: Input, meta: RequestMeta): Promise<unknown>;
 }
 
@@ -23,9 +26,13 @@ const num = (v: unknown): number => v as number;
 const chatNo = (i: Input): number => num(i['chat_number'] ?? i['number']);
 const messageNo = (i: Input): number => num(i['message_number'] ?? i['number']);
 
-/** A page travels as the plain array; the next cursor (if any) as the `Chat-Next-After` reply header. */
-export interface PagedResult { page: Page<unknown> }
-const paged = async (p: Promise<Page<unknown>>): Promise<PagedResult> => ({ page: await p });
+/**
+ * A page travels as the plain array; the next cursor (if any) as the `Chat-Next-After` reply header. `cursor` is
+ * the `after` that continues a page cut after `item` (when the page does not fit in the server's max_payload).
+ */
+export interface PagedResult { page: Page<unknown>; cursor: (item: unknown) => string }
+const byNumber = (item: unknown): string => String((item as { number: number }).number);
+const paged = async (p: Promise<Page<unknown>>, cursor: (item: unknown) => string = byNumber): Promise<PagedResult> => ({ page: await p, cursor });
 
 export const endpoints: Endpoint[] = [
   {
@@ -35,8 +42,12 @@ export const endpoints: Endpoint[] = [
   },
   {
     subject: 'applications.list',
+    operatorOnly: true,
     schema: obj([], { limit, after: fields.afterCursorQuery }),
-    run: (s, i) => paged(s.listApplications(i['after'] as string | undefined, num(i['limit'] ?? limits.listLimitDefault))),
+    run: async (s, i, m) => {
+      const page = await s.listApplications(m.credential, i['after'] as string | undefined, num(i['limit'] ?? limits.listLimitDefault));
+      return { page, cursor: (item: unknown) => page.cursorOf!(item as ApplicationResource) };
+    },
   },
   { subject: 'applications.get', schema: obj(['token'], { token }), run: (s, i) => s.getApplication(str(i['token'])) },
   {

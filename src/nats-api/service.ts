@@ -3,6 +3,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { headers as natsHeaders, type NatsConnection, type Service, type ServiceMsg } from 'nats';
 import { ValidationError, internalError, isAppError, type AppError } from '../domain/errors.js';
 import { limits } from '../domain/limits.js';
+import { bearerCredential } from '../domain/operator.js';
 import type { ChatService } from '../gateway/chat-service.js';
 import type { Logger } from '../log.js';
 import { decodeJson, encodeJson } from '../messaging/nats.js';
@@ -16,7 +17,7 @@ export const SERVICE_VERSION = '1.0.0';
  * The API over NATS request/reply, as a NATS micro service (`$SRV.PING|INFO|STATS` discovery), one endpoint per
  * operation under `<NAMESPACE>.api.v1.`. Same operations, validation and errors as HTTP: an error reply sets
  * `Nats-Service-Error-Code` (HTTP-like status) and `Nats-Service-Error`, with `{ error, message }` as body.
- * Requests may carry an `Idempotency-Key` header.
+ * Requests may carry an `Idempotency-Key` header; `applications.list` needs `Authorization: Bearer <ADMIN_API_KEY>`.
  */
 export async function startNatsApi(nc: NatsConnection, names: Names, service: ChatService, log: Logger): Promise<Service> {
   const ajv = new Ajv({ coerceTypes: false, allErrors: false, strict: false });
@@ -33,15 +34,17 @@ export async function startNatsApi(nc: NatsConnection, names: Names, service: Ch
       metadata: { subject: `${names.apiPrefix}.${endpoint.subject}` },
       handler: (err, msg) => {
         if (err) return;
-        void handle(msg, endpoint, validate, service, log);
+        void handle(nc, msg, endpoint, validate, service, log);
       },
     });
   }
   return svc;
 }
 
-async function handle(msg: ServiceMsg, endpoint: Endpoint, validate: ValidateFunction, service: ChatService, log: Logger): Promise<void> {
+async function handle(nc: NatsConnection, msg: ServiceMsg, endpoint: Endpoint, validate: ValidateFunction, service: ChatService, log: Logger): Promise<void> {
   try {
+    const credential = bearerCredential(msg.headers?.get('Authorization') || undefined);
+    if (endpoint.operatorOnly) service.authorizeOperator(credential);
     let input: unknown;
     try {
       input = msg.data.length === 0 ? {} : decodeJson(msg.data);
@@ -56,16 +59,21 @@ async function handle(msg: ServiceMsg, endpoint: Endpoint, validate: ValidateFun
     const key = msg.headers?.get('Idempotency-Key') || undefined;
     if (key !== undefined && key.length > limits.idempotencyKeyMax) throw ValidationError.field('Idempotency-Key', `must be at most ${limits.idempotencyKeyMax} characters`);
     const result = await endpoint.run(service, input as Record<string, unknown>, {
-      scope: `nats ${endpoint.subject} ${JSON.stringify(scopeOf(input as Record<string, unknown>))}`,
+      operation: `nats ${endpoint.subject}`,
       ...(key ? { idempotencyKey: key } : {}),
+      ...(credential !== undefined ? { credential } : {}),
       requestId: msg.headers?.get('X-Request-Id') || randomUUID(),
     });
+    const room = replyRoom(nc);
     if (isPaged(result)) {
+      const { body, next } = fitPage(result, room);
       const h = natsHeaders();
-      if (result.page.next !== undefined) h.set('Chat-Next-After', result.page.next);
-      msg.respond(encodeJson(result.page.items), { headers: h });
+      if (next !== undefined) h.set('Chat-Next-After', next);
+      msg.respond(body, { headers: h });
     } else {
-      msg.respond(encodeJson(result));
+      const body = encodeJson(result);
+      if (body.length > room) throw tooLarge(room);
+      msg.respond(body);
     }
   } catch (err) {
     const error: AppError = isAppError(err) ? err : internalError();
@@ -74,11 +82,53 @@ async function handle(msg: ServiceMsg, endpoint: Endpoint, validate: ValidateFun
   }
 }
 
-/** Idempotency scope: the operation and the parent it creates under (not the body). */
-function scopeOf(input: Record<string, unknown>): unknown[] {
-  return [input['token'] ?? null, input['chat_number'] ?? null, input['message_number'] ?? input['number'] ?? null];
+function isPaged(result: unknown): result is PagedResult {
+  return typeof result === 'object' && result !== null && 'page' in result && typeof (result as { cursor?: unknown }).cursor === 'function';
 }
 
-function isPaged(result: unknown): result is PagedResult {
-  return typeof result === 'object' && result !== null && 'page' in result && Object.keys(result).length === 1;
+/** Room left for a reply's payload under the server's max_payload (headers, subject and framing take the rest). */
+const HEADROOM_BYTES = 4096;
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
+function replyRoom(nc: NatsConnection): number {
+  return Math.max(1024, (nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD) - HEADROOM_BYTES);
+}
+
+function tooLarge(room: number): AppError {
+  return new ValidationError(
+    `the reply would exceed the NATS server's max_payload (about ${room} bytes for the payload); ask for fewer items with a lower "limit"`,
+    'payload_too_large',
+    413,
+  );
+}
+
+/**
+ * A page is cut by bytes as well as by `limit`: it holds as many items as fit in the server's max_payload, and
+ * `Chat-Next-After` then points right after the last item sent, so the caller simply reads on. Only an item
+ * larger than max_payload on its own is refused (413: payload_too_large).
+ */
+export function fitPage(result: PagedResult, room: number): { body: Uint8Array; next?: string } {
+  const { items, next } = result.page;
+  const whole = encodeJson(items);
+  if (whole.length <= room) return next === undefined ? { body: whole } : { body: whole, next };
+  const parts: Uint8Array[] = [];
+  let size = 2; // [ and ]
+  for (const item of items) {
+    const part = encodeJson(item);
+    const added = part.length + (parts.length > 0 ? 1 : 0);
+    if (size + added > room) break;
+    parts.push(part);
+    size += added;
+  }
+  if (parts.length === 0) throw tooLarge(room);
+  const body = new Uint8Array(size);
+  let at = 0;
+  body[at++] = 0x5b; // [
+  parts.forEach((part, i) => {
+    if (i > 0) body[at++] = 0x2c; // ,
+    body.set(part, at);
+    at += part.length;
+  });
+  body[at] = 0x5d; // ]
+  return { body, next: result.cursor(items[parts.length - 1]) };
 }

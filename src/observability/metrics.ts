@@ -22,6 +22,8 @@ export interface PartitionSample {
 
 export interface ActorsSource {
   ownedPartitions(): number;
+  /** Owned partitions with no worker running (starting, backing off after a failure, crashed). */
+  stalledPartitions?(): number;
   partitions(): readonly PartitionSample[];
 }
 
@@ -136,6 +138,14 @@ export class Metrics {
           actorCounters[name].update(partitionSamples.map((p) => ({ key: `${p.partition}/${p.epoch}`, labels: {}, value: p[name] })));
         }
         this.set(sources.actors?.ownedPartitions() ?? 0);
+      },
+    }));
+    group('actors', new Gauge({
+      name: `${METRIC_PREFIX}partitions_stalled`,
+      help: 'Command partitions this process owns but runs no worker for: starting, waiting to restart after a failed start or a crash (backoff). Nonzero for more than a few seconds means commands of those partitions are not consumed.',
+      registers: [],
+      collect() {
+        this.set(sources.actors?.stalledPartitions?.() ?? 0);
       },
     }));
     group('actors', new Gauge({

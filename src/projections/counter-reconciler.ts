@@ -25,6 +25,7 @@ export interface ReconcileReport {
  * single-row UPDATE. Raising uses GREATEST (a concurrent projection update can only be higher and right);
  * lowering is a compare-and-set on the value read, so it never undoes a concurrent raise. A count read from
  * the snapshot is never above the truth, and later events raise it again, so the result converges.
+ * However many projections processes run, one pass runs per interval (`myTurn`: a duty claimed in NATS KV).
  */
 export class CounterReconciler {
   private timer: NodeJS.Timeout | undefined;
@@ -36,13 +37,17 @@ export class CounterReconciler {
     private readonly intervalMs: number,
     private readonly log: Logger,
     private readonly batchSize = 500,
+    /** Whether this process should run this period's pass (one projections process per interval). */
+    private readonly myTurn: () => Promise<boolean> = async () => true,
   ) {}
 
   start(): void {
     if (this.intervalMs <= 0) return;
     const tick = (): void => {
-      this.running = this.reconcile()
-        .then((report) => {
+      this.running = this.myTurn()
+        .then(async (mine) => {
+          if (!mine) return;
+          const report = await this.reconcile();
           if (report.raised + report.lowered > 0) this.log.info(report, 'counters reconciled: drift repaired');
         })
         .catch((err: unknown) => this.log.warn({ err }, 'counters reconciliation failed; next run later'))

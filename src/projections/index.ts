@@ -1,3 +1,4 @@
+import { periodicDuty } from '../messaging/topology.js';
 import type { RoleDeps } from '../role-deps.js';
 import { SearchEngine } from '../search/engine.js';
 import { indexNames } from '../search/index-definition.js';
@@ -25,7 +26,10 @@ export async function startProjections(deps: ProjectionDeps): Promise<Projection
   const engine = SearchEngine.fromConfig(config);
   const indexer = new SearchIndexer(deps.nc, deps.names, engine, indexNames(config.namespace), config, log.child({ projection: 'search-indexer' }));
   const counters = new CountersProjection(deps.nc, deps.names, deps.orm, config, log.child({ projection: 'counters' }));
-  const reconciler = new CounterReconciler(deps.orm, config.reconcileIntervalMs, log.child({ component: 'counter-reconciler' }));
+  const reconciler = new CounterReconciler(
+    deps.orm, config.reconcileIntervalMs, log.child({ component: 'counter-reconciler' }), undefined,
+    periodicDuty(deps.nc, deps.names, 'counter-reconciliation', config.reconcileIntervalMs, config.natsReplicas),
+  );
   await indexer.start();
   await counters.start();
   reconciler.start();

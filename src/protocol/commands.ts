@@ -18,6 +18,11 @@ export interface CommandEnvelope {
   id: string;
   /** True when `id` comes from an Idempotency-Key: the actor must look for an earlier attempt. */
   idempotent?: boolean;
+  /**
+   * Commands-stream sequence of the first attempt of the same keyed request, on a retry whose first attempt's
+   * outcome is unknown: an update whose target was written at or after it is not applied again.
+   */
+  first_seq?: number;
   /** Core NATS subject the actor answers on once the command is committed (absent: nobody waits). */
   reply_to?: string;
   /** Request id of the originating HTTP/NATS request, for log correlation. */

@@ -5,6 +5,10 @@ export function names(namespace: string) {
     commandsStream: `${upper}_COMMANDS`,
     eventsStream: `${upper}_EVENTS`,
     ownershipBucket: `${namespace}_ownership`,
+    /** Idempotency-Keys and their outcomes (api side). */
+    idempotencyBucket: `${namespace}_idempotency`,
+    /** KV bucket without expiry: settings fixed for the life of the deployment (PARTITIONS). */
+    topologyBucket: `${namespace}_topology`,
     /** `<ns>.cmd.<partition>.app.<token>` or `<ns>.cmd.<partition>.chat.<token>.<number>`: partition index, then the routing key. */
     commandSubject: (partition: number, key: string): string => `${namespace}.cmd.${partition}.${key}`,
     commandFilter: (partition: number): string => `${namespace}.cmd.${partition}.>`,

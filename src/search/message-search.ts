@@ -14,6 +14,11 @@ type Source = Pick<MessageDocument, 'number' | 'body' | 'created_at' | 'updated_
 
 /** Hits fetched per round when results must be verified (rare queries, see SubstringPattern.verify). */
 const VERIFY_ROUND = 1000;
+/**
+ * Most rounds one verified search runs: past them it answers the matches found so far with a `next` cursor at
+ * the last hit scanned, so a request costs at most VERIFY_ROUND × VERIFY_MAX_ROUNDS hits whatever the chat.
+ */
+export const VERIFY_MAX_ROUNDS = 10;
 
 /**
  * Message search for the API: the messages of one chat whose body contains `query` (literal,
@@ -28,9 +33,15 @@ export class MessageSearch {
 
   async search(token: string, chatNumber: number, query: string, after: number, limit: number): Promise<SearchPage> {
     const pattern = substringPattern(query);
-    const hits = pattern.verify
-      ? await this.verified({ token, chatNumber, query, after, size: VERIFY_ROUND }, pattern, limit + 1)
-      : await this.fetch({ token, chatNumber, query, after, size: limit + 1 }, pattern);
+    if (pattern.verify) {
+      const { hits, scannedTo } = await this.verified({ token, chatNumber, query, after, size: VERIFY_ROUND }, pattern, limit + 1);
+      const items = hits.slice(0, limit).map(resourceOf);
+      const last = items[items.length - 1];
+      if (hits.length > limit && last) return { items, next: String(last.number) };
+      // the scan stopped at its cap before the end: the caller reads on from where it stopped
+      return scannedTo !== undefined ? { items, next: String(scannedTo) } : { items };
+    }
+    const hits = await this.fetch({ token, chatNumber, query, after, size: limit + 1 }, pattern);
     const items = hits.slice(0, limit).map(resourceOf);
     const last = items[items.length - 1];
     return hits.length > limit && last ? { items, next: String(last.number) } : { items };
@@ -45,15 +56,19 @@ export class MessageSearch {
     }
   }
 
-  /** Superset pattern: fetch rounds in number order and keep the hits whose form contains the query's. */
-  private async verified(input: SearchInput, pattern: SubstringPattern, wanted: number): Promise<Source[]> {
+  /**
+   * Superset pattern: fetch rounds in number order and keep the hits whose form contains the query's, for at
+   * most `maxRounds` rounds; `scannedTo` is the last number scanned when the cap stopped it before the end.
+   */
+  async verified(input: SearchInput, pattern: SubstringPattern, wanted: number, maxRounds = VERIFY_MAX_ROUNDS): Promise<{ hits: Source[]; scannedTo?: number }> {
     const out: Source[] = [];
     let after = input.after;
-    for (;;) {
+    for (let rounds = 1; ; rounds++) {
       const round = await this.fetch({ ...input, after }, pattern);
       for (const hit of round) if (hit.body_lc?.includes(pattern.form)) out.push(hit);
-      if (out.length >= wanted || round.length < input.size) return out.slice(0, wanted);
+      if (out.length >= wanted || round.length < input.size) return { hits: out.slice(0, wanted) };
       after = Number(round[round.length - 1]!.number);
+      if (rounds >= maxRounds) return { hits: out, scannedTo: after };
     }
   }
 }

@@ -4,7 +4,7 @@
  */
 import { loadConfig } from '../config.js';
 import { createLogger } from '../log.js';
-import { connectNats } from '../messaging/nats.js';
+import { connectNats, natsAuthOf } from '../messaging/nats.js';
 import { ensureTopology } from '../messaging/topology.js';
 import { names } from '../protocol/subjects.js';
 import { openOrm } from '../storage/orm.js';
@@ -35,11 +35,11 @@ const config = loadConfig();
 const log = createLogger(config.logLevel);
 const keepOld = process.argv.includes('--keep-old');
 const orm = await openOrm(config.databaseUrl, 2);
-const nc = await connectNats(config.natsUrl, 'chat-reindex', log);
+const nc = await connectNats(config.natsUrl, 'chat-reindex', log, natsAuthOf(config));
 const engine = SearchEngine.fromConfig(config);
 try {
   const ns = names(config.namespace);
-  await ensureTopology(nc, ns, { replicas: config.natsReplicas, leaseTtlMs: config.leaseTtlMs });
+  await ensureTopology(nc, ns, { replicas: config.natsReplicas, leaseTtlMs: config.leaseTtlMs, partitions: config.partitions });
   const info = await engine.detect();
   log.info({ engine: info, alias: indexNames(config.namespace).alias }, 'reindexing');
   const result = await reindex({

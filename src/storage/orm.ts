@@ -30,7 +30,10 @@ function serverOptions(url: URL): mysql.ConnectionOptions {
   };
 }
 
-export function ormOptions(databaseUrl: string, poolSize: number): Options {
+/** Default of how long a pooled connection may sit idle (in or out of a transaction) before the server closes it. */
+const SESSION_IDLE_SECONDS = 30;
+
+export function ormOptions(databaseUrl: string, poolSize: number, sessionIdleSeconds = SESSION_IDLE_SECONDS): Options {
   const { url, dbName } = target(databaseUrl);
   const server = serverOptions(url);
   return {
@@ -43,7 +46,18 @@ export function ormOptions(databaseUrl: string, poolSize: number): Options {
     entities,
     extensions: [Migrator],
     migrations: { migrationsList, transactional: false, allOrNothing: false, tableName: 'schema_migrations', silent: true },
-    pool: { min: 0, max: poolSize },
+    pool: {
+      min: 0,
+      max: poolSize,
+      // reaped well before the server's wait_timeout below closes them
+      idleTimeoutMillis: Math.min(3000, (sessionIdleSeconds * 1000) / 2),
+      // A process frozen (SIGSTOP, VM pause) inside a transaction would keep its locks — the share lock on
+      // partition_fences, which a new owner's epoch bump waits for — until it resumes. The server closes a
+      // connection idle this long instead, rolling its transaction back.
+      afterCreate: (conn: { query: (sql: string, cb: (err: unknown) => void) => void }, done: (err: unknown, conn: unknown) => void) => {
+        conn.query(`SET SESSION wait_timeout = ${Math.max(1, Math.round(sessionIdleSeconds))}`, (err) => done(err, conn));
+      },
+    },
     forceUtcTimezone: true,
     timezone: '+00:00',
     allowGlobalContext: false,
@@ -81,8 +95,8 @@ export async function migrate(databaseUrl: string, log: Logger): Promise<void> {
   }
 }
 
-export async function openOrm(databaseUrl: string, poolSize: number): Promise<Orm> {
-  return MikroORM.init(ormOptions(databaseUrl, poolSize));
+export async function openOrm(databaseUrl: string, poolSize: number, sessionIdleSeconds?: number): Promise<Orm> {
+  return MikroORM.init(ormOptions(databaseUrl, poolSize, sessionIdleSeconds));
 }
 
 /** The server's max_allowed_packet: the largest statement it accepts. */

@@ -41,8 +41,7 @@ export class Queries {
   static readonly sql = {
     applicationByToken: 'SELECT id, token, name, chats_count, version, created_at, updated_at FROM applications WHERE token = ?',
     applicationsFirst: 'SELECT id, token, name, chats_count, version, created_at, updated_at FROM applications ORDER BY id LIMIT ?',
-    applicationsAfter: `SELECT id, token, name, chats_count, version, created_at, updated_at FROM applications
-      WHERE id > (SELECT id FROM applications WHERE token = ?) ORDER BY id LIMIT ?`,
+    applicationsAfter: 'SELECT id, token, name, chats_count, version, created_at, updated_at FROM applications WHERE id > ? ORDER BY id LIMIT ?',
     chatByNumber: `SELECT c.id, c.application_id, c.number, c.name, c.messages_count, c.version, c.created_at, c.updated_at
       FROM chats c JOIN applications a ON a.id = c.application_id WHERE a.token = ? AND c.number = ?`,
     chatsAfter: `SELECT id, application_id, number, name, messages_count, version, created_at, updated_at FROM chats
@@ -68,10 +67,11 @@ export class Queries {
     return this.one(Queries.sql.applicationByToken, [token]);
   }
 
-  listApplications(afterToken: string | undefined, limit: number): Promise<ApplicationRow[]> {
-    return afterToken === undefined
+  /** `afterId`: the position of the previous page's last row (the listing's cursor seals it; it is never shown). */
+  listApplications(afterId: number | undefined, limit: number): Promise<ApplicationRow[]> {
+    return afterId === undefined
       ? this.all(Queries.sql.applicationsFirst, [limit])
-      : this.all(Queries.sql.applicationsAfter, [afterToken, limit]);
+      : this.all(Queries.sql.applicationsAfter, [afterId, limit]);
   }
 
   chatByNumber(token: string, number: number): Promise<ChatRow | undefined> {

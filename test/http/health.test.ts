@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertNoInternalIds, expectError, type Response } from '../support/expect.js';
+import { operator } from '../support/env.js';
 import { call, startDeployment } from '../support/harness.js';
 
 test('health: live and ready', async (t) => {
@@ -56,7 +57,7 @@ test('health: every error is JSON { error, message } and no response carries an 
 
   // successes of every kind
   const successes: Response[] = [app];
-  successes.push(await call(url, 'GET', '/applications'));
+  successes.push(await call(url, 'GET', '/applications', undefined, operator));
   successes.push(await call(url, 'GET', `/applications/${token}`));
   successes.push(await call(url, 'PUT', `/applications/${token}`, { name: 'renamed' }));
   successes.push(await call(url, 'PATCH', `/applications/${token}`, { name: 'renamed again' }));
@@ -67,7 +68,7 @@ test('health: every error is JSON { error, message } and no response carries an 
   successes.push(await call(url, 'GET', `${chats}/1`));
   successes.push(await call(url, 'PUT', `${chats}/1`, { name: 'd' }));
   successes.push(await call(url, 'POST', messages, { body: 'hi' }));
-  successes.push(await call(url, 'POST', messages, { body: 'there' }, { 'idempotency-key': 'k' }));
+  successes.push(await call(url, 'POST', messages, { body: 'there' }, { 'idempotency-key': 'k2' })); // 'k' is bound to the chat creation
   successes.push(await call(url, 'GET', messages));
   successes.push(await call(url, 'GET', `${messages}?limit=1`));
   successes.push(await call(url, 'GET', `${messages}/1`));
@@ -89,7 +90,7 @@ test('health: every error is JSON { error, message } and no response carries an 
     [await call(url, 'DELETE', `/applications/${token}`), 404],
     [await call(url, 'GET', `${chats}/abc`), 400],
     [await call(url, 'GET', `${chats}?limit=0`), 400],
-    [await call(url, 'GET', '/applications?after=not-a-cursor'), 400],
+    [await call(url, 'GET', '/applications?after=not-a-cursor', undefined, operator), 400],
     [await call(url, 'POST', '/applications', {}), 400],
     [await call(url, 'POST', messages, { body: '' }), 400],
     [await call(url, 'POST', messages, '{"body":'), 400],

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
+import { connect, headers } from 'nats';
 import { limits } from '../../src/domain/limits.js';
+import { names } from '../../src/protocol/subjects.js';
+import { NATS_URL, operator, uniqueName } from '../support/env.js';
 import { expectError } from '../support/expect.js';
 import { call, startDeployment } from '../support/harness.js';
 
@@ -27,7 +30,7 @@ test('idempotency: POST /applications retried with the same key returns the same
   assert.equal(longest.status, 201);
   assert.equal((await call(url, 'POST', '/applications', { name: 'k128' }, key('k'.repeat(limits.idempotencyKeyMax)))).body.token, longest.body.token);
 
-  const all = await call(url, 'GET', '/applications');
+  const all = await call(url, 'GET', '/applications', undefined, operator);
   assert.equal(all.body.length, 4, 'one application per distinct key, plus the unkeyed one');
   assert.equal(all.body.filter((a: { token: string }) => a.token === first.body.token).length, 1);
 });
@@ -68,7 +71,7 @@ test('idempotency: POST chats and messages retried with the same key return the 
   assert.deepEqual(numbers(list.body), [1, 2, 3]);
 });
 
-test('idempotency: the same key on a different path creates a separate resource', async (t) => {
+test('idempotency: keys are scoped per application; the same key for another request of the same one is a 422', async (t) => {
   const { url } = await startDeployment(t);
   const k = 'shared-key';
   const a = await call(url, 'POST', '/applications', { name: 'A' }, key(k));
@@ -77,7 +80,7 @@ test('idempotency: the same key on a different path creates a separate resource'
   const chatsA = `/applications/${a.body.token}/chats`;
   const chatsB = `/applications/${b.body.token}/chats`;
 
-  // the key already used on /applications creates a chat in A, and then one in B
+  // the key already used on /applications (no tenant) creates a chat in A, and then one in B: other scopes
   const chatA = await call(url, 'POST', chatsA, { name: 'in A' }, key(k));
   const chatB = await call(url, 'POST', chatsB, { name: 'in B' }, key(k));
   assert.equal(chatA.status, 201);
@@ -88,23 +91,150 @@ test('idempotency: the same key on a different path creates a separate resource'
   assert.equal(chatB.body.number, 1);
   assert.equal((await call(url, 'POST', chatsA, {}, key(randomUUID()))).body.number, 2);
 
-  // ... and a message in chat 1 and one in chat 2 of A
-  const m1 = await call(url, 'POST', `${chatsA}/1/messages`, { body: 'in chat 1' }, key(k));
-  const m2 = await call(url, 'POST', `${chatsA}/2/messages`, { body: 'in chat 2' }, key(k));
-  const mB = await call(url, 'POST', `${chatsB}/1/messages`, { body: 'in B chat 1' }, key(k));
-  for (const m of [m1, m2, mB]) {
-    assert.equal(m.status, 201);
-    assert.equal(m.body.number, 1);
+  // within A the key is bound to "create chat 'in A'": any other request with it is refused and does nothing
+  for (const [method, path, body] of [
+    ['POST', chatsA, { name: 'another name' }],
+    ['POST', chatsA, {}],
+    ['POST', `${chatsA}/1/messages`, { body: 'in chat 1' }],
+    ['PUT', `${chatsA}/1`, { name: 'in A' }],
+    ['PATCH', `/applications/${a.body.token}`, { name: 'A' }],
+  ] as const) {
+    const res = await call(url, method, path, body, key(k));
+    expectError(res, 422, 'idempotency_key_reused', `${method} ${path}`);
+    assert.match(res.body.message, /Idempotency-Key/);
   }
-  assert.equal((await call(url, 'GET', `${chatsA}/1/messages/1`)).body.body, 'in chat 1');
-  assert.equal((await call(url, 'GET', `${chatsA}/2/messages/1`)).body.body, 'in chat 2');
-  assert.equal((await call(url, 'GET', `${chatsB}/1/messages/1`)).body.body, 'in B chat 1');
+  assert.deepEqual(numbers((await call(url, 'GET', chatsA)).body), [1, 2]);
+  assert.deepEqual((await call(url, 'GET', `${chatsA}/1/messages`)).body, []);
+  assert.equal((await call(url, 'GET', `${chatsA}/1`)).body.name, 'in A');
+
+  // the same path with numbers written differently is the same request
+  const m = await call(url, 'POST', `${chatsA}/1/messages`, { body: 'hi' }, key('m'));
+  assert.equal((await call(url, 'POST', `${chatsA}/01/messages`, { body: 'hi' }, key('m'))).body.number, m.body.number);
 
   // retrying each one still answers its own resource
   assert.equal((await call(url, 'POST', '/applications', { name: 'A' }, key(k))).body.token, a.body.token);
   assert.equal((await call(url, 'POST', chatsB, { name: 'in B' }, key(k))).body.name, 'in B');
-  assert.equal((await call(url, 'POST', `${chatsA}/2/messages`, { body: 'in chat 2' }, key(k))).body.body, 'in chat 2');
-  assert.equal((await call(url, 'GET', '/applications')).body.length, 2);
+  assert.equal((await call(url, 'POST', chatsA, { name: 'in A' }, key(k))).body.number, 1);
+  assert.equal((await call(url, 'GET', '/applications', undefined, operator)).body.length, 2);
+});
+
+test('idempotency: POST /applications never hands an application to a request with another body (422)', async (t) => {
+  const { url, namespace } = await startDeployment(t);
+  const first = await call(url, 'POST', '/applications', { name: 'first client' }, key('1'));
+  assert.equal(first.status, 201);
+  const second = await call(url, 'POST', '/applications', { name: 'second client' }, key('1'));
+  expectError(second, 422, 'idempotency_key_reused', 'same key, other name');
+  assert.ok(!JSON.stringify(second.body).includes(first.body.token), 'the first application\'s token is not in the refusal');
+  // body fields in another order are the same request
+  assert.equal((await call(url, 'POST', '/applications', '{"name":"first client"}', key('1'))).body.token, first.body.token);
+  assert.equal((await call(url, 'GET', '/applications', undefined, operator)).body.length, 1);
+
+  // the same over NATS (the key is bound to the HTTP request it came with: a NATS request is another one)
+  const nc = await connect({ servers: NATS_URL });
+  t.after(() => nc.close());
+  const request = async (name: string, k: string): Promise<{ code: string | undefined; body: any }> => { // eslint-disable-line @typescript-eslint/no-explicit-any -- asserted field by field
+    const h = headers();
+    h.set('Idempotency-Key', k);
+    const msg = await nc.request(`${namespace}.api.v1.applications.create`, new TextEncoder().encode(JSON.stringify({ name })), { timeout: 15_000, headers: h });
+    return { code: msg.headers?.get('Nats-Service-Error-Code') || undefined, body: JSON.parse(new TextDecoder().decode(msg.data)) };
+  };
+  const n1 = await request('nats first', 'n');
+  assert.equal(n1.code, undefined);
+  const n2 = await request('nats second', 'n');
+  assert.equal(n2.code, '422');
+  assert.equal(n2.body.error, 'idempotency_key_reused');
+  assert.equal((await request('nats first', 'n')).body.token, n1.body.token);
+  assert.equal((await request('first client', '1')).code, '422', 'an HTTP request\'s key used over NATS');
+});
+
+test('idempotency: a PUT/PATCH retried after an intervening write returns its first outcome and is not applied again', async (t) => {
+  const { url } = await startDeployment(t);
+  const token = (await call(url, 'POST', '/applications', { name: 'app' })).body.token as string;
+  assert.equal((await call(url, 'POST', `/applications/${token}/chats`, { name: 'c' })).status, 201);
+  assert.equal((await call(url, 'POST', `/applications/${token}/chats/1/messages`, { body: 'm' })).status, 201);
+
+  const cases = [
+    { path: `/applications/${token}/chats/1`, field: 'name', method: 'PUT' },
+    { path: `/applications/${token}/chats/1/messages/1`, field: 'body', method: 'PUT' },
+    { path: `/applications/${token}/chats/1/messages/1`, field: 'body', method: 'PATCH' },
+    { path: `/applications/${token}`, field: 'name', method: 'PATCH' },
+    { path: `/applications/${token}`, field: 'name', method: 'PUT' },
+  ];
+  for (const { path, field, method } of cases) {
+    const k = randomUUID();
+    const first = await call(url, method, path, { [field]: 'first' }, key(k));
+    assert.equal(first.status, 200, `${method} ${path}`);
+    assert.equal(first.body[field], 'first');
+    const between = await call(url, 'PUT', path, { [field]: 'someone else' });
+    assert.equal(between.body[field], 'someone else');
+    const retry = await call(url, method, path, { [field]: 'first' }, key(k));
+    assert.equal(retry.status, 200);
+    assert.deepEqual(retry.body, first.body, `${method} ${path}: the retry answers the first outcome`);
+    assert.equal((await call(url, 'GET', path)).body[field], 'someone else', `${method} ${path}: the retry did not write again`);
+    expectError(await call(url, method, path, { [field]: 'changed' }, key(k)), 422, 'idempotency_key_reused', `${method} ${path} other body`);
+    assert.equal((await call(url, 'GET', path)).body[field], 'someone else');
+  }
+  // PUT and PATCH are different methods: a key first used with one is refused with the other
+  const k = randomUUID();
+  assert.equal((await call(url, 'PUT', `/applications/${token}`, { name: 'via put' }, key(k))).status, 200);
+  expectError(await call(url, 'PATCH', `/applications/${token}`, { name: 'via put' }, key(k)), 422, 'idempotency_key_reused');
+});
+
+test('idempotency: keys are stored durably for IDEMPOTENCY_TTL_SECONDS, across api restarts', async (t) => {
+  const namespace = uniqueName();
+  const first = await startDeployment(t, { namespace, keep: true, env: { IDEMPOTENCY_TTL_SECONDS: '90000' } });
+  const n = names(namespace);
+  const nc = await connect({ servers: NATS_URL });
+  t.after(() => nc.close());
+  const info = await (await nc.jetstreamManager()).streams.info(`KV_${n.idempotencyBucket}`);
+  assert.equal(info.config.max_age, 90_000 * 1_000_000_000, 'entries expire after IDEMPOTENCY_TTL_SECONDS');
+  assert.equal(info.config.storage, 'file');
+
+  const token = (await call(first.url, 'POST', '/applications', { name: 'app' })).body.token as string;
+  const path = `/applications/${token}`;
+  const k = randomUUID();
+  const renamed = await call(first.url, 'PUT', path, { name: 'first' }, key(k));
+  assert.equal(renamed.status, 200);
+  await first.runtime.stop();
+
+  // a new api process (the in-memory state of the first is gone); the stored key still binds and replays
+  const second = await startDeployment(t, { namespace, env: { IDEMPOTENCY_TTL_SECONDS: '86400' } });
+  assert.equal((await call(second.url, 'PUT', path, { name: 'later' })).status, 200);
+  assert.deepEqual((await call(second.url, 'PUT', path, { name: 'first' }, key(k))).body, renamed.body);
+  assert.equal((await call(second.url, 'GET', path)).body.name, 'later');
+  expectError(await call(second.url, 'PUT', path, { name: 'other' }, key(k)), 422, 'idempotency_key_reused');
+  const updated = await (await nc.jetstreamManager()).streams.info(`KV_${n.idempotencyBucket}`);
+  assert.equal(updated.config.max_age, 86_400 * 1_000_000_000, 'a changed IDEMPOTENCY_TTL_SECONDS applies to the bucket');
+});
+
+test('idempotency: an update whose first attempt timed out is not applied again by its retry after another write', async (t) => {
+  const namespace = uniqueName();
+  const api = await startDeployment(t, { namespace, keep: true, overrides: { roles: ['api'], commandTimeoutMs: 1500 } });
+  let actors = await startDeployment(t, { namespace, keep: true, overrides: { roles: ['actors'] } });
+  const url = api.url;
+  const token = (await call(url, 'POST', '/applications', { name: 'app' })).body.token as string;
+  assert.equal((await call(url, 'POST', `/applications/${token}/chats`, { name: 'c' })).status, 201);
+  const path = `/applications/${token}/chats/1`;
+
+  // no actor: the keyed rename waits in the commands stream and the request times out
+  await actors.runtime.stop();
+  const k = randomUUID();
+  const timedOut = await call(url, 'PUT', path, { name: 'first' }, key(k));
+  expectError(timedOut, 503, 'timeout');
+  assert.ok(timedOut.headers.get('retry-after'));
+
+  // actors again: the first attempt is applied, then someone else's rename
+  actors = await startDeployment(t, { namespace, overrides: { roles: ['actors'] } });
+  const other = await call(url, 'PUT', path, { name: 'someone else' });
+  assert.equal(other.status, 200);
+  assert.equal(other.body.name, 'someone else');
+
+  // the retry learns the outcome without renaming the chat back
+  const retry = await call(url, 'PUT', path, { name: 'first' }, key(k));
+  assert.equal(retry.status, 200, JSON.stringify(retry.body));
+  assert.equal((await call(url, 'GET', path)).body.name, 'someone else', 'the retry did not apply the rename a second time');
+  // from now on the outcome is stored: the same answer again
+  assert.deepEqual((await call(url, 'PUT', path, { name: 'first' }, key(k))).body, retry.body);
 });
 
 test('idempotency: concurrent retries with the same key create exactly one resource', async (t) => {
@@ -115,7 +245,7 @@ test('idempotency: concurrent retries with the same key create exactly one resou
     assert.equal(res.status, 201, JSON.stringify(res.body));
     assert.equal(res.body.token, apps[0]!.body.token);
   }
-  assert.equal((await call(url, 'GET', '/applications')).body.length, 1);
+  assert.equal((await call(url, 'GET', '/applications', undefined, operator)).body.length, 1);
   const token = apps[0]!.body.token as string;
   const chats = `/applications/${token}/chats`;
 
@@ -167,7 +297,7 @@ test('idempotency: a key longer than 128 characters, or empty, is a 400 and crea
     expectError(await call(url, 'POST', path, body, tooLong), 400, 'validation_error', path);
     expectError(await call(url, 'POST', path, body, key('')), 400, 'validation_error', `${path} (empty key)`);
   }
-  assert.equal((await call(url, 'GET', '/applications')).body.length, 1);
+  assert.equal((await call(url, 'GET', '/applications', undefined, operator)).body.length, 1);
   assert.deepEqual(numbers((await call(url, 'GET', `/applications/${token}/chats`)).body), [1]);
   assert.deepEqual((await call(url, 'GET', `/applications/${token}/chats/1/messages`)).body, []);
 

@@ -78,6 +78,7 @@ test('metrics: /metrics on the api port covers HTTP, commands, actors, group com
   // actors: the single actor process owns every partition
   const owned = value(samples, 'chat_partitions_owned');
   assert.ok(owned !== undefined && owned >= 1 && owned <= config.partitions, `partitions owned: ${owned}`);
+  assert.equal(value(samples, 'chat_partitions_stalled'), 0, 'every owned partition runs a worker');
   assert.ok((value(samples, 'chat_actors_live') ?? 0) >= 3, 'registrar, application and chat actors are live');
   assert.ok((value(samples, 'chat_actor_activations_total') ?? 0) >= 3);
   assert.equal(value(samples, 'chat_actor_passivations_total'), 0);
@@ -136,7 +137,9 @@ for (const role of ['actors', 'projections'] as const) {
     assert.equal(live.body.status, 'ok');
     const ready = await call(base, 'GET', '/health/ready');
     assert.equal(ready.status, 200, JSON.stringify(ready.body));
-    assert.deepEqual(ready.body, { status: 'ready', checks: { started: true, mysql: true, nats: true } });
+    // actors: every owned partition has a running worker (checks.partitions)
+    const checks = role === 'actors' ? { started: true, mysql: true, nats: true, partitions: true } : { started: true, mysql: true, nats: true };
+    assert.deepEqual(ready.body, { status: 'ready', checks });
     // nothing of the API
     const api = await call(base, 'GET', '/applications');
     assert.equal(api.status, 404);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { operator } from '../support/env.js';
 import { call, startDeployment } from '../support/harness.js';
 
 /** A read that cannot reach MySQL answers 503 `unavailable` with Retry-After, never a 500. */
@@ -14,7 +15,7 @@ test('MySQL unreachable: reads answer 503 with Retry-After and readiness turns 5
   assert.ok(res.headers.get('retry-after'));
   assert.doesNotMatch(res.body.message, /ECONN|pool|knex|SELECT/i, 'no driver text leaks');
 
-  const list = await call(url, 'GET', '/applications');
+  const list = await call(url, 'GET', '/applications', undefined, operator);
   assert.equal(list.status, 503);
 
   const ready = await call(url, 'GET', '/health/ready');

@@ -71,7 +71,9 @@ test('openapi: /openapi.json documents every route with its errors and headers',
     assert.ok(op, `${where} is in the spec`);
     assert.ok(op.summary && op.tags?.length, `${where} has a summary and a tag`);
     const write = method !== 'GET';
-    const errors = write ? ['400', '404', '413', '415', '500', '503'] : ['400', '404', '500', '503'];
+    const operatorOnly = method === 'GET' && url === '/applications';
+    const errors = write ? ['400', '404', '413', '415', '422', '500', '503'] : operatorOnly ? ['400', '401', '403', '500', '503'] : ['400', '404', '500', '503'];
+    assert.equal(JSON.stringify(op.security ?? null), operatorOnly ? '[{"adminApiKey":[]}]' : 'null', `${where}: ${operatorOnly ? 'the operator credential' : 'no credential'}`);
     for (const status of errors) {
       const response = op.responses[status];
       assert.ok(response, `${where} documents ${status}`);
@@ -92,6 +94,8 @@ test('openapi: /openapi.json documents every route with its errors and headers',
     }
   }
 
+  assert.deepEqual(spec.components.securitySchemes.adminApiKey, { type: 'http', scheme: 'bearer', description: spec.components.securitySchemes.adminApiKey.description });
+  assert.match(spec.components.securitySchemes.adminApiKey.description, /ADMIN_API_KEY/);
   // only the chat creation may be sent without a body
   assert.equal(spec.paths['/applications/{token}/chats'].post.requestBody.required, false);
   assert.equal(spec.paths['/applications/{token}/chats/{number}/messages'].post.requestBody.required, true);

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
+import { operator } from '../support/env.js';
 import { call, startDeployment, waitFor } from '../support/harness.js';
 
 async function freePort(): Promise<number> {
@@ -55,7 +56,7 @@ test('Redis stopped: reads still work', { timeout: 120_000 }, async (t) => {
   await exited;
 
   for (const p of [...paths, `/applications/${token}/chats`, `/applications/${token}/chats/1/messages`, '/applications']) {
-    const res = await call(url, 'GET', p);
+    const res = await call(url, 'GET', p, undefined, operator);
     assert.equal(res.status, 200, `${p} with Redis down: ${JSON.stringify(res.body)}`);
   }
   assert.equal((await call(url, 'GET', `/applications/${token}`)).body.name, 'cached');

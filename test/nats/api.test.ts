@@ -4,7 +4,7 @@ import { test, type TestContext } from 'node:test';
 import { RequestStrategy, connect, headers, type MsgHdrs, type NatsConnection } from 'nats';
 import { limits } from '../../src/domain/limits.js';
 import { assertNoInternalIds } from '../support/expect.js';
-import { NATS_URL } from '../support/env.js';
+import { NATS_URL, TEST_ADMIN_KEY } from '../support/env.js';
 import { call, startDeployment } from '../support/harness.js';
 
 interface Reply {
@@ -260,8 +260,10 @@ test('nats: Idempotency-Key header deduplicates creations', async (t) => {
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.deepEqual(r.body, first.body);
   }
-  // the same key in another chat is another message
-  assert.equal((await request('messages.create', { token, chat_number: 2, body: 'other chat' }, { 'Idempotency-Key': key })).body.number, 1);
+  // the key belongs to this application and this request: in another chat of it, it is refused (422)
+  expectNatsError(await request('messages.create', { token, chat_number: 2, body: 'other chat' }, { 'Idempotency-Key': key }), 422, 'idempotency_key_reused', 'same key, other chat');
+  expectNatsError(await request('messages.create', { token, chat_number: 1, body: 'other body' }, { 'Idempotency-Key': key }), 422, 'idempotency_key_reused', 'same key, other body');
+  assert.deepEqual((await request('messages.list', { token, chat_number: 2 })).body, []);
   assert.equal((await request('messages.create', { token, chat_number: 1, body: 'new key' }, { 'Idempotency-Key': randomUUID() })).body.number, 2);
   const list = await request('messages.list', { token, chat_number: 1 });
   assert.deepEqual(list.body.map((m: { number: number; body: string }) => [m.number, m.body]), [[1, 'once'], [2, 'new key']]);
@@ -288,4 +290,22 @@ test('nats: numbers created over NATS and HTTP share one sequence', async (t) =>
   const all = await request('messages.list', { token, chat_number: 3 });
   assert.deepEqual(all.body.map((m: { number: number }) => m.number), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
   assert.equal(all.body[1].body, 'two');
+});
+
+test('nats: applications.list is for operators (Authorization header), with sealed cursors', async (t) => {
+  const { request } = await setup(t);
+  for (let i = 0; i < 3; i++) assert.equal((await request('applications.create', { name: `app ${i}` })).status, 200);
+  expectNatsError(await request('applications.list', {}), 401, 'unauthorized', 'no credential');
+  expectNatsError(await request('applications.list', { limit: 0 }), 401, 'unauthorized', 'the credential first');
+  expectNatsError(await request('applications.list', {}, { Authorization: 'Bearer wrong' }), 403, 'forbidden', 'wrong credential');
+  const auth = { Authorization: `Bearer ${TEST_ADMIN_KEY}` };
+  const page1 = await request('applications.list', { limit: 2 }, auth);
+  assert.equal(page1.status, 200);
+  assert.equal(page1.body.length, 2);
+  const after = page1.headers?.get('Chat-Next-After');
+  assert.ok(after && !page1.body.some((a: { token: string }) => after.includes(a.token)), 'the cursor carries no token');
+  const page2 = await request('applications.list', { limit: 2, after }, auth);
+  assert.equal(page2.body.length, 1);
+  expectNatsError(await request('applications.list', { after: Buffer.from(`a:${page1.body[0].token}`).toString('base64url') }, auth), 400, 'validation_error', 'forged cursor');
+  expectNatsError(await request('applications.list', { after: `${after.slice(0, -1)}${after.endsWith('A') ? 'B' : 'A'}` }, auth), 400, 'validation_error', 'altered cursor');
 });

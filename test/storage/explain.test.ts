@@ -31,7 +31,7 @@ test('every query uses an index (EXPLAIN has no full scan)', async (t) => {
   const cases: Array<[string, string, unknown[]]> = [
     ['applicationByToken', sql.applicationByToken, ['tok3']],
     ['applicationsFirst', sql.applicationsFirst, [100]],
-    ['applicationsAfter', sql.applicationsAfter, ['tok3', 100]],
+    ['applicationsAfter', sql.applicationsAfter, [3, 100]],
     ['chatByNumber', sql.chatByNumber, ['tok3', 2]],
     ['chatsAfter', sql.chatsAfter, [3, 0, 100]],
     ['messageByNumber', sql.messageByNumber, ['tok3', 2, 7]],

@@ -10,6 +10,11 @@ export const NATS_URL = process.env['TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222';
 export const REDIS_URL = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 export const SEARCH_URL = process.env['TEST_ELASTICSEARCH_URL'] ?? 'http://127.0.0.1:9200';
 
+/** The operator credential (ADMIN_API_KEY) of test deployments. */
+export const TEST_ADMIN_KEY = 'test-operator-key-0123456789';
+/** The header that carries it. */
+export const operator = { authorization: `Bearer ${TEST_ADMIN_KEY}` } as const;
+
 /** A fresh namespace and database per test: nothing is shared between tests or runs. */
 export function uniqueName(prefix = 't'): string {
   return `${prefix}${randomBytes(5).toString('hex')}`;
@@ -29,6 +34,7 @@ export function testEnv(namespace: string, extra: Record<string, string> = {}): 
     PORT: '0',
     OPS_PORT: '0',
     HOST: '127.0.0.1',
+    ADMIN_API_KEY: TEST_ADMIN_KEY,
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     ...extra,
   };
@@ -46,7 +52,7 @@ export async function dropDeployment(namespace: string): Promise<void> {
   try {
     const jsm = await nc.jetstreamManager();
     const n = names(namespace);
-    for (const stream of [n.commandsStream, n.eventsStream, `KV_${n.ownershipBucket}`]) {
+    for (const stream of [n.commandsStream, n.eventsStream, `KV_${n.ownershipBucket}`, `KV_${n.idempotencyBucket}`, `KV_${n.topologyBucket}`]) {
       await jsm.streams.delete(stream).catch(() => undefined);
     }
   } finally {

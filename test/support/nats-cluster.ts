@@ -18,8 +18,11 @@ async function freePort(): Promise<number> {
 export interface NatsNode {
   name: string;
   url: string;
-  child: ChildProcess;
+  /** The running server (replaced by `restart`). */
+  readonly child: ChildProcess;
   kill(): Promise<void>;
+  /** Starts the server again after `kill`: same name, ports and JetStream store. */
+  restart(): Promise<void>;
 }
 
 export interface NatsCluster {
@@ -36,16 +39,25 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
   const routes = ports.map((p) => `nats://127.0.0.1:${p.cluster}`).join(',');
   const nodes: NatsNode[] = ports.map((p, i) => {
     const name = `n${i + 1}`;
-    const child = spawn('nats-server', [
+    const args = [
       '-a', '127.0.0.1', '-p', String(p.client), '-js', '-sd', join(dir, name), '--server_name', name,
       '--cluster_name', 'test', '--cluster', `nats://127.0.0.1:${p.cluster}`, '--routes', routes,
-    ], { stdio: 'ignore' });
+    ];
+    let child = spawn('nats-server', args, { stdio: 'ignore' });
     return {
-      name, child, url: `nats://127.0.0.1:${p.client}`,
+      name, url: `nats://127.0.0.1:${p.client}`,
+      get child() {
+        return child;
+      },
       kill: async () => {
         if (child.exitCode !== null || child.signalCode !== null) return;
         child.kill('SIGKILL');
         await once(child, 'exit');
+      },
+      restart: async () => {
+        if (child.exitCode === null && child.signalCode === null) throw new Error(`NATS node ${name} is still running`);
+        child = spawn('nats-server', args, { stdio: 'ignore' });
+        await once(child, 'spawn');
       },
     };
   });

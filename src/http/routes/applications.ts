@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { limits } from '../../domain/limits.js';
+import { bearerCredential } from '../../domain/operator.js';
 import type { ChatService } from '../../gateway/chat-service.js';
 import { bodies, resources } from '../../protocol/schemas.js';
 import { parseLimit, requestMeta, sendPage } from '../request-helpers.js';
@@ -17,10 +18,22 @@ export function applicationRoutes(app: FastifyInstance, service: () => ChatServi
   });
 
   app.get<{ Querystring: ListQuery }>('/applications', {
-    schema: { tags: ['applications'], summary: 'List applications', querystring: listQuery.cursor, response: { 200: { type: 'array', items: resources.application }, ...errorResponses.read } },
+    schema: {
+      tags: ['applications'], summary: 'List every application (operators only: Authorization: Bearer <ADMIN_API_KEY>)',
+      security: [{ adminApiKey: [] }], querystring: listQuery.cursor,
+      response: { 200: { type: 'array', items: resources.application }, ...errorResponses.operator },
+    },
+    // the credential first: nothing about the request is checked (or answered) for someone who may not list
+    onRequest: async (request) => {
+      service().authorizeOperator(bearerCredential(request.headers.authorization));
+    },
+    onSend: async (_request, reply) => {
+      if (reply.statusCode === 401) void reply.header('WWW-Authenticate', 'Bearer realm="chat-operator"');
+    },
   }, async (request, reply) => {
     const limit = parseLimit(request.query.limit, limits.listLimitDefault, limits.listLimitMax);
-    return sendPage(request, reply, await service().listApplications(request.query.after, limit), limit);
+    const page = await service().listApplications(bearerCredential(request.headers.authorization), request.query.after, limit);
+    return sendPage(request, reply, page, limit);
   });
 
   app.get<{ Params: TokenParams }>('/applications/:token', {

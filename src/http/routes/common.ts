@@ -18,7 +18,15 @@ export const errorResponses = {
     400: errorResponse('`validation_error`: wrong types, missing or empty required fields, values over the limits, a bad path number; `malformed_json`: the body is not JSON'),
     413: errorResponse('`payload_too_large`: the body is over BODY_LIMIT_BYTES (1 MiB)'),
     415: errorResponse('`unsupported_media_type`: a non-empty body that is not JSON'),
+    422: errorResponse('`idempotency_key_reused`: the Idempotency-Key was first used with a different request (method, path or body)'),
     503: errorResponse('`unavailable`: NATS or MySQL is down; `timeout`: the write was not confirmed in COMMAND_TIMEOUT_MS. Retry after Retry-After with the same Idempotency-Key'),
+  },
+  operator: {
+    500: readErrors[500],
+    503: readErrors[503],
+    400: errorResponse('`validation_error`: a bad limit, or an `after` that is not a cursor this service issued'),
+    401: errorResponse('`unauthorized`: no operator credential (Authorization: Bearer <ADMIN_API_KEY>)'),
+    403: errorResponse('`forbidden`: a wrong operator credential, or no ADMIN_API_KEY configured (the listing is disabled)'),
   },
 } as const;
 
@@ -27,7 +35,7 @@ export const idempotencyHeaders = {
   properties: {
     'idempotency-key': {
       type: 'string', minLength: 1, maxLength: limits.idempotencyKeyMax,
-      description: 'Makes the request safe to retry: a retry with the same key and path returns the first attempt\'s outcome (same number).',
+      description: 'Makes the request safe to retry: a retry with the same key and the same request (method, path, body) returns the first attempt\'s outcome (same status, same number) without acting again; the same key with a different request is a 422. Keys are scoped to the application of the path and remembered for IDEMPOTENCY_TTL_SECONDS (24 h).',
     },
   },
 } as const;

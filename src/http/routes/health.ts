@@ -8,7 +8,7 @@ const readiness = (description: string) => ({
   type: 'object',
   properties: {
     status: { type: 'string', enum: ['ready', 'unavailable'] },
-    checks: { type: 'object', additionalProperties: { type: 'boolean' }, description: 'started, mysql, nats' },
+    checks: { type: 'object', additionalProperties: { type: 'boolean' }, description: 'started, mysql, nats, and for the actors role partitions (every owned partition has a running worker)' },
   },
   required: ['status', 'checks'],
 }) as const;
