@@ -5,7 +5,9 @@ import { ValidationError, internalError, isAppError, type AppError } from '../do
 import { limits } from '../domain/limits.js';
 import type { ChatService } from '../gateway/chat-service.js';
 import type { Logger } from '../log.js';
-import { decodeJson, encodeJson } from '../messaging/nats.js';
+import { checkWellFormed, decodeUtf8 } from '../domain/text.js';
+import { encodeJson } from '../messaging/nats.js';
+import { boundPage } from '../protocol/page-bound.js';
 import type { Names } from '../protocol/subjects.js';
 import { endpoints, type Endpoint, type PagedResult } from './endpoints.js';
 
@@ -18,7 +20,13 @@ export const SERVICE_VERSION = '1.0.0';
  * `Nats-Service-Error-Code` (HTTP-like status) and `Nats-Service-Error`, with `{ error, message }` as body.
  * Requests may carry an `Idempotency-Key` header.
  */
-export async function startNatsApi(nc: NatsConnection, names: Names, service: ChatService, log: Logger): Promise<Service> {
+export interface NatsApiOptions {
+  /** PAGE_MAX_BYTES: largest JSON reply of a list or search page. */
+  pageMaxBytes?: number;
+}
+
+export async function startNatsApi(nc: NatsConnection, names: Names, service: ChatService, log: Logger, opts: NatsApiOptions = {}): Promise<Service> {
+  const pageMaxBytes = opts.pageMaxBytes ?? Number.POSITIVE_INFINITY;
   const ajv = new Ajv({ coerceTypes: false, allErrors: false, strict: false });
   const svc = await nc.services.add({
     name: SERVICE_NAME,
@@ -33,21 +41,27 @@ export async function startNatsApi(nc: NatsConnection, names: Names, service: Ch
       metadata: { subject: `${names.apiPrefix}.${endpoint.subject}` },
       handler: (err, msg) => {
         if (err) return;
-        void handle(msg, endpoint, validate, service, log);
+        void handle(msg, endpoint, validate, service, log, pageMaxBytes);
       },
     });
   }
   return svc;
 }
 
-async function handle(msg: ServiceMsg, endpoint: Endpoint, validate: ValidateFunction, service: ChatService, log: Logger): Promise<void> {
+/**
+ * Bad input is always a 4xx: bytes that are not UTF-8, JSON that is not an object of the endpoint's schema,
+ * numbers beyond 2^53-1 and strings with lone surrogates are refused before anything is looked up.
+ */
+async function handle(msg: ServiceMsg, endpoint: Endpoint, validate: ValidateFunction, service: ChatService, log: Logger, pageMaxBytes: number): Promise<void> {
   try {
     let input: unknown;
+    const text = decodeUtf8(msg.data, 'request');
     try {
-      input = msg.data.length === 0 ? {} : decodeJson(msg.data);
+      input = text.trim() === '' ? {} : JSON.parse(text);
     } catch {
       throw new ValidationError('request is not valid JSON', 'malformed_json');
     }
+    checkWellFormed(input, 'request');
     if (!validate(input)) {
       const first = validate.errors?.[0];
       const field = first?.instancePath.replace(/^\//, '') || (first?.params as { missingProperty?: string })?.missingProperty || 'request';
@@ -58,12 +72,13 @@ async function handle(msg: ServiceMsg, endpoint: Endpoint, validate: ValidateFun
     const result = await endpoint.run(service, input as Record<string, unknown>, {
       scope: `nats ${endpoint.subject} ${JSON.stringify(scopeOf(input as Record<string, unknown>))}`,
       ...(key ? { idempotencyKey: key } : {}),
-      requestId: msg.headers?.get('X-Request-Id') || randomUUID(),
+      requestId: requestIdOf(msg.headers?.get('X-Request-Id')),
     });
     if (isPaged(result)) {
+      const page = boundPage(result.page, pageMaxBytes);
       const h = natsHeaders();
-      if (result.page.next !== undefined) h.set('Chat-Next-After', result.page.next);
-      msg.respond(encodeJson(result.page.items), { headers: h });
+      if (page.next !== undefined) h.set('Chat-Next-After', page.next);
+      msg.respond(encodeJson(page.items), { headers: h });
     } else {
       msg.respond(encodeJson(result));
     }
@@ -77,6 +92,11 @@ async function handle(msg: ServiceMsg, endpoint: Endpoint, validate: ValidateFun
 /** Idempotency scope: the operation and the parent it creates under (not the body). */
 function scopeOf(input: Record<string, unknown>): unknown[] {
   return [input['token'] ?? null, input['chat_number'] ?? null, input['message_number'] ?? input['number'] ?? null];
+}
+
+/** A sane X-Request-Id header is kept for log correlation; anything else is replaced by a minted id. */
+function requestIdOf(incoming: string | undefined): string {
+  return incoming !== undefined && /^[A-Za-z0-9._:-]{1,64}$/.test(incoming) ? incoming : randomUUID();
 }
 
 function isPaged(result: unknown): result is PagedResult {
