@@ -74,8 +74,23 @@ export const nastyString = (): fc.Arbitrary<string> => fc.oneof(
     "' OR 1=1 --", '${jndi:x}', '__proto__', 'constructor', 'x'.repeat(257), 'é'.repeat(70)),
 );
 
+/**
+ * Numbers JSON can carry and JavaScript cannot hold exactly: in JSON text built with `toJsonText`, a string
+ * `"#raw:1e400"` becomes the bare literal `1e400` (which JSON.stringify could never produce).
+ */
+export const rawNumberLiteral = (): fc.Arbitrary<string> => fc.oneof(
+  fc.constantFrom('1e400', '-1e400', '1e300', '9007199254740993', '18446744073709551616', '1.0', '1e0', '-0', '0.0000001', '123456789012345678901234567890'),
+  fc.bigInt({ min: 2n ** 53n, max: 2n ** 80n }).map(String),
+).map((literal) => `#raw:${literal}`);
+
 export const nastyNumber = (): fc.Arbitrary<unknown> => fc.oneof(
   fc.integer(), fc.nat(), fc.maxSafeInteger(), fc.double(),
   fc.constantFrom(0, -1, 1, 2, 1.5, 1e300, 2 ** 53, 2 ** 53 + 2, 4294967296, -0),
+  rawNumberLiteral(), rawNumberLiteral(),
   fc.bigInt().map(String), nastyString(),
 );
+
+/** JSON text of a value, with `#raw:` strings written as bare number literals. */
+export function toJsonText(value: unknown): string {
+  return (JSON.stringify(value) ?? 'null').replace(/"#raw:([0-9eE.+-]+)"/g, '$1');
+}
