@@ -16,7 +16,7 @@ export const fuzzParams = (normal: number): fc.Parameters<unknown> => ({
 });
 
 /** Text that only the service's internals could have produced: stack frames, source paths, SQL driver errors. */
-const INTERNAL = /\n\s+at [^\n]+:\d+:\d+|node_modules|\/src\/[a-z-]+\/[a-z-]+\.ts|sqlMessage|ER_[A-Z_]{4,}|ECONNREFUSED/;
+const INTERNAL = /\n\s+at [^\n]+:\d+:\d+|node_modules|\/src\/[a-z-]+\/[a-z-]+\.ts|sqlMessage|\bER_[A-Z_]{4,}|ECONNREFUSED/;
 
 export function assertNoInternals(text: string, what: string): void {
   assert.ok(!INTERNAL.test(text), `${what}: internal text in ${text.slice(0, 300)}`);
