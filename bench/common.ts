@@ -13,7 +13,7 @@ export async function benchDeployment(extra: Partial<Config> = {}): Promise<{ co
   const base = loadConfig(process.env);
   const server = new URL(base.databaseUrl);
   server.pathname = `/${namespace}`;
-  const config = loadConfig(process.env, { namespace, databaseUrl: server.toString(), port: 0, host: '127.0.0.1', logLevel: process.env['LOG_LEVEL'] ?? 'warn', ...extra });
+  const config = loadConfig(process.env, { namespace, databaseUrl: server.toString(), port: 0, host: '127.0.0.1', logLevel: process.env['LOG_LEVEL'] ?? 'warn', rateLimit: 'off', ...extra });
   const runtime = await startRuntime(config, createLogger(config.logLevel));
   return {
     config, runtime, url: runtime.url ?? '',
