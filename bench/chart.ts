@@ -24,16 +24,16 @@ const fmt = (x: number): string => x.toLocaleString('en-US', { maximumFractionDi
 
 export function chartSvg(results: Results): string {
   const groups = new Map<string, Row[]>();
-  for (const r of results.rows) {
+  for (const r of results.rows.filter((x) => x.status !== 'ERROR')) {
     const key = r.variant ? `${r.title.split(',')[0]}, ${r.variant} chars` : r.title;
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key)!.push(r);
   }
   const W = 1400;
-  const labelW = 330;
+  const labelW = 380;
   const panelW = (W - labelW - 60) / 2;
   const bar = 15;
-  const top = 110;
+  const top = 135;
   let height = top;
   for (const rows of groups.values()) height += rows.length * (bar + 3) + 16;
   const H = height + 40;
@@ -52,8 +52,8 @@ export function chartSvg(results: Results): string {
   let lx = 20;
   for (const impl of IMPLS) {
     if (!results.rows.some((r) => r.impl === impl)) continue;
-    out.push(`<rect x="${lx}" y="80" width="12" height="12" fill="${COLORS[impl]}"/><text x="${lx + 16}" y="91" font-size="12">${esc(LEGEND[impl])}</text>`);
-    lx += 30 + LEGEND[impl].length * 6.6;
+    out.push(`<rect x="${lx}" y="84" width="12" height="12" fill="${COLORS[impl]}"/><text x="${lx + 16}" y="95" font-size="12">${esc(LEGEND[impl])}</text>`);
+    lx += 36 + LEGEND[impl].length * 7;
   }
   let y = top;
   for (const [title, rows] of groups) {
@@ -64,12 +64,13 @@ export function chartSvg(results: Results): string {
       const color = COLORS[r.impl];
       const failed = r.status !== 'PASSED';
       const w1 = (r.ops_per_s / maxOps) * (panelW - 90);
-      const w2 = (r.latency_ms.p99 / maxP99) * (panelW - 90);
+      const w2 = (r.latency_ms.p99 / maxP99) * (panelW - 200);
       const x2 = labelW + panelW + 40;
       out.push(`<rect x="${labelW}" y="${y}" width="${Math.max(1, w1)}" height="${bar}" fill="${color}"/>`);
       out.push(`<text x="${labelW + w1 + 5}" y="${y + 12}" font-size="11">${fmt(r.ops_per_s)}/s${failed ? ` ${r.status}` : ''}</text>`);
       out.push(`<rect x="${x2}" y="${y}" width="${Math.max(1, w2)}" height="${bar}" fill="${color}"/>`);
-      out.push(`<text x="${x2 + w2 + 5}" y="${y + 12}" font-size="11">${fmt(r.latency_ms.p99)} ms</text>`);
+      const fresh = r.extra['freshness_ms'] as { p99: number } | undefined;
+      out.push(`<text x="${x2 + w2 + 5}" y="${y + 12}" font-size="11">${fmt(r.latency_ms.p99)} ms${fresh ? ` (freshness p99 ${fmt(fresh.p99)} ms)` : ''}</text>`);
       y += bar + 3;
     }
     y += 16;

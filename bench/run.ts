@@ -12,7 +12,7 @@
  * file) and, after a run of every scenario, docs/bench.png. Exits non-zero when a row FAILED (invariants broken,
  * or not one successful request) or hit an ERROR. Never judges a timing.
  */
-import { execFileSync, fork } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +78,19 @@ console.log(`shared servers watched: ${shared.map((w) => `${w.name} (pid ${w.pid
 const tmp = mkdtempSync(join(os.tmpdir(), 'chat-bench-'));
 const rows: Row[] = [];
 
+// Ctrl-C / SIGTERM: stop the load generator and the deployment in progress (its processes, database, streams)
+let current: { dep?: Deployment; load?: ChildProcess } = {};
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.log(`\n${signal}: stopping what this run started…`);
+    current.load?.kill('SIGKILL');
+    void (current.dep?.stop() ?? Promise.resolve()).finally(() => {
+      rmSync(tmp, { recursive: true, force: true });
+      process.exit(130);
+    });
+  });
+}
+
 for (const impl of impls) {
   const mine = scenarios.filter((s) => s.impls.includes(impl));
   if (mine.length === 0) continue;
@@ -86,6 +99,7 @@ for (const impl of impls) {
   let dep: Deployment;
   try {
     dep = await startDeployment(impl, values['cpu-prof'] ? { cpuProfDir: values['cpu-prof'] } : {});
+    current = { dep };
   } catch (err) {
     for (const s of mine) for (const v of s.variants ?? [undefined]) rows.push(errorRow(s, v, impl, err));
     console.log(`   ERROR: ${String(err)}`);
@@ -106,13 +120,14 @@ for (const impl of impls) {
       }
     }
   } finally {
+    current = {};
     await dep.stop();
   }
 }
 rmSync(tmp, { recursive: true, force: true });
 
 const results: Results = {
-  command: ['npm run bench', smoke ? '(smoke)' : '', '--', ...process.argv.slice(2)].filter(Boolean).join(' '),
+  command: ['npm run bench', '--', ...process.argv.slice(2)].join(' '),
   date: new Date().toISOString(),
   smoke,
   git: gitDescription(),
@@ -142,6 +157,7 @@ async function runOne(s: Scenario, variant: string | undefined, dep: Deployment)
   const acksFile = join(tmp, `acks-${rows.length}.json`);
   const spec: LoadSpec = { scenario: s.name, params, connections, duration: opts.duration, acksFile };
   const load = fork(join(ROOT, 'bench', 'lib', 'load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  current.load = load;
   const watched: Watched[] = [
     ...dep.processes.map((p) => ({ name: dep.impl.startsWith('service') ? `service ${p.name}` : p.name, pid: p.pid, shared: false })),
     { name: 'load generator (autocannon)', pid: load.pid!, shared: false },
@@ -199,7 +215,7 @@ function label(r: Row): string {
 function describe(r: Row): string {
   if (r.status === 'ERROR') return `${label(r)} ERROR ${r.error}`;
   const non2xx = Object.entries(r.statuses).filter(([k]) => !k.startsWith('2')).map(([k, v]) => `${v}×${k}`).join(' ');
-  const cpu = r.cpu.map((c) => `${c.name} ${c.ms_per_op}`).join(', ');
+  const cpu = r.cpu.map((c) => `${c.name} ${c.ms_per_op} ms/op ${c.pct_of_window}%`).join(', ');
   const inv = r.invariants ? (r.invariants.ok ? `invariants ok (${r.invariants.acknowledged} acknowledged)` : `INVARIANTS BROKEN: ${r.invariants.problems.join('; ')}`) : '';
   const extra = Object.entries(r.extra).filter(([k]) => k !== 'fixture').map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(' ');
   return `${label(r)} ${r.status}: ${r.ops_per_s}/s p50 ${r.latency_ms.p50} ms p99 ${r.latency_ms.p99} ms${non2xx ? ` [${non2xx}]` : ''}${r.errors ? ` errors ${r.errors}` : ''} (machine ${r.machine_busy_pct}% busy) | CPU ms/op ${r.cpu_ms_per_op_total} (${cpu}) | ${inv} ${extra}`;

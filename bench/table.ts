@@ -14,7 +14,8 @@ const short = (name: string): string => name.replace(/^service /, '').replace(/ 
 function cpuCell(r: Row): string {
   if (r.cpu.length === 0) return '';
   const parts = r.cpu.filter((c) => c.ms_per_op >= 0.005).map((c) => `${short(c.name)} ${c.ms_per_op.toFixed(2)}`);
-  return `**${r.cpu_ms_per_op_total.toFixed(2)}** (${parts.join(', ')})`;
+  const pct = r.cpu.reduce((a, c) => a + c.pct_of_window, 0);
+  return `**${r.cpu_ms_per_op_total.toFixed(2)}** (${parts.join(', ')}; ${Math.round(pct)}% of a core in all)`;
 }
 
 function statusCell(r: Row): string {
@@ -44,14 +45,18 @@ export function markdownTable(results: Results): string {
   const m = results.machine;
   const lines = [
     `${results.smoke ? 'Smoke run (timings not meaningful)' : 'Run'} of ${results.date.slice(0, 16).replace('T', ' ')} UTC, commit ${results.git}: \`${results.command}\`; `
-      + `${m.cpu_model}, ${m.cores} cores, ${m.memory_gib} GiB, Node ${m.node}. CPU is ms of CPU per successful operation, by process `
-      + '(shared servers include whatever else used them meanwhile).',
+      + `${m.cpu_model}, ${m.cores} cores, ${m.memory_gib} GiB, Node ${m.node}. CPU is ms of CPU per successful operation, by process, `
+      + 'and the processes\' sum as a share of one core over the window (shared servers include whatever else used them meanwhile).',
     '',
     '| scenario | implementation | ops/s | p50 ms | p99 ms | CPU ms/op: total (by process) | invariants | notes |',
     '|---|---|--:|--:|--:|---|---|---|',
   ];
   for (const r of results.rows) {
     const title = r.variant ? `${r.title.split(',')[0]}, ${r.variant} chars` : r.title;
+    if (r.status === 'ERROR') {
+      lines.push(`| ${title} | ${IMPL_TITLES[r.impl] ?? r.impl} | — | — | — | | ERROR | ${(r.error ?? '').split('\n')[0]!.replace(/\|/g, '\\|')} |`);
+      continue;
+    }
     lines.push(`| ${title} | ${IMPL_TITLES[r.impl] ?? r.impl} | ${r.ops_per_s.toLocaleString('en-US')} | ${r.latency_ms.p50} | ${r.latency_ms.p99} | ${cpuCell(r)} | ${statusCell(r)} | ${extraCell(r)} |`);
   }
   return lines.join('\n');
