@@ -45,7 +45,7 @@ export function chartSvg(results: Results): string {
     `<rect width="${W}" height="${H}" fill="#ffffff"/>`,
     `<text x="20" y="30" font-size="20" font-weight="bold">Chat service benchmarks: throughput and p99 latency by scenario and implementation</text>`,
     `<text x="20" y="52" font-size="13" fill="#444">${esc(`${results.date.slice(0, 16).replace('T', ' ')} UTC · ${results.command} · commit ${results.git}`)}</text>`,
-    `<text x="20" y="70" font-size="13" fill="#444">${esc(`${m.cpu_model}, ${m.cores} cores, ${m.memory_gib} GiB, Node ${m.node} · everything on one machine (MariaDB, NATS, Redis, OpenSearch, load generator)`)}</text>`,
+    `<text x="20" y="70" font-size="13" fill="#444">${esc(`${m.cpu_model}, ${m.cores} cores, ${m.memory_gib} GiB, Node ${m.node} · everything on one machine (MariaDB, NATS, Redis, OpenSearch, load generator)${busy(results)}`)}</text>`,
     `<text x="${labelW}" y="${top - 12}" font-size="14" font-weight="bold">successful operations per second</text>`,
     `<text x="${labelW + panelW + 40}" y="${top - 12}" font-size="14" font-weight="bold">p99 latency (ms)</text>`,
   ];
@@ -78,6 +78,15 @@ export function chartSvg(results: Results): string {
   out.push(`<text x="20" y="${H - 14}" font-size="12" fill="#666">Invariants (numbers exactly 1..N per parent, every 201 persisted once) are checked at the end of every row; bench/results/ holds the numbers, CPU by process and the machine.</text>`);
   out.push('</svg>');
   return out.join('\n');
+}
+
+/** How busy the whole machine was during the windows (other work included): a warning when it was saturated. */
+function busy(results: Results): string {
+  const b = results.rows.map((r) => r.machine_busy_pct).filter((x): x is number => x !== null);
+  if (b.length === 0) return '';
+  const lo = Math.round(Math.min(...b));
+  const hi = Math.round(Math.max(...b));
+  return ` · machine ${lo === hi ? lo : `${lo}–${hi}`}% busy during the windows`;
 }
 
 export async function renderChart(results: Results, path: string): Promise<string> {

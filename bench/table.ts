@@ -28,7 +28,10 @@ function extraCell(r: Row): string {
   const out: string[] = [];
   const non2xx = Object.entries(r.statuses).filter(([k]) => !k.startsWith('2'));
   const total = Object.values(r.statuses).reduce((a, b) => a + b, 0);
-  for (const [k, v] of non2xx) out.push(`${Math.round((100 * v) / Math.max(1, total))}% ${k}`);
+  for (const [k, v] of non2xx) {
+    const pct = (100 * v) / Math.max(1, total);
+    out.push(`${pct < 1 ? '<1' : Math.round(pct)}% ${k}`);
+  }
   if (r.errors) out.push(`${r.errors} errors`);
   const f = r.extra['freshness_ms'] as { p50: number; p99: number; n: number } | undefined;
   if (f) out.push(`freshness p50 ${f.p50} ms, p99 ${f.p99} ms (${f.n} probes)`);
