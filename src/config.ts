@@ -58,6 +58,14 @@ export const settings = {
   indexerFlushMs: { env: 'INDEXER_FLUSH_MS', kind: 'int', default: '100', description: 'Longest time the search indexer holds an event before writing its batch.' },
   countersFlushMs: { env: 'COUNTERS_FLUSH_MS', kind: 'int', default: '250', description: 'Longest time the counters projection holds an event before updating chats_count / messages_count.' },
   reconcileIntervalMs: { env: 'RECONCILE_INTERVAL_MS', kind: 'int', default: '300000', description: 'Period of the counters reconciliation that recounts from the tables and repairs drift (0 = off).' },
+  rateLimit: { env: 'RATE_LIMIT', kind: 'string', default: 'on', description: 'Rate limits of the HTTP API (per application token and per client address, counted in Redis and shared by every api process): on or off (benchmarks).' },
+  rateLimitWindowMs: { env: 'RATE_LIMIT_WINDOW_MS', kind: 'int', default: '60000', description: 'Window of the rate limits; the RATE_LIMIT_PER_* budgets are per window.' },
+  rateLimitPerAddress: { env: 'RATE_LIMIT_PER_ADDRESS', kind: 'int', default: '6000', description: 'Requests one client address may make per window (429 with Retry-After beyond).' },
+  rateLimitPerApplication: { env: 'RATE_LIMIT_PER_APPLICATION', kind: 'int', default: '6000', description: 'Requests naming one application token may make per window, from any address (429 with Retry-After beyond).' },
+  searchConcurrencyPerApplication: { env: 'SEARCH_CONCURRENCY_PER_APPLICATION', kind: 'int', default: '4', description: 'Searches of one application running at once in one api process; more answer 429 with Retry-After (one tenant cannot starve the others).' },
+  pageMaxBytes: { env: 'PAGE_MAX_BYTES', kind: 'int', default: '1048576', description: 'Largest JSON body of a list or search page; a page stops early at it (at least one item) and links to the next.' },
+  corsOrigins: { env: 'CORS_ORIGINS', kind: 'string', default: '', description: 'Comma list of origins allowed by CORS (e.g. https://app.example.com); empty = no cross-origin access.' },
+  trustProxy: { env: 'TRUST_PROXY', kind: 'string', default: '', description: 'Proxies whose X-Forwarded-For is believed for the client address (rate limits, logs): empty = none, true = any, or a comma list of addresses/CIDRs (e.g. the load balancer).' },
   opsPort: { env: 'OPS_PORT', kind: 'int', default: '9464', description: 'Port (on HOST) of /health/live, /health/ready and /metrics for processes without the api role, which serves them on PORT (0 = off).' },
 } as const satisfies Record<string, Setting>;
 
@@ -106,6 +114,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (config.partitionRestartBackoffMs < 1 || config.partitionRestartBackoffMaxMs < config.partitionRestartBackoffMs) {
     throw new ConfigError('PARTITION_RESTART_BACKOFF_MS must be at least 1 and at most PARTITION_RESTART_BACKOFF_MAX_MS');
   }
+  if (!['on', 'off'].includes(config.rateLimit)) throw new ConfigError(`RATE_LIMIT must be on or off, got "${config.rateLimit}"`);
+  if (config.rateLimitWindowMs < 1) throw new ConfigError('RATE_LIMIT_WINDOW_MS must be at least 1');
+  if (config.searchConcurrencyPerApplication < 1) throw new ConfigError('SEARCH_CONCURRENCY_PER_APPLICATION must be at least 1');
+  if (config.pageMaxBytes < 1024) throw new ConfigError('PAGE_MAX_BYTES must be at least 1024');
   if (config.indexerBatchMax < 1) throw new ConfigError('INDEXER_BATCH_MAX must be at least 1');
   if (config.idempotencyTtlSeconds < 60) throw new ConfigError('IDEMPOTENCY_TTL_SECONDS must be at least 60 (the API promises at least 86400)');
   const natsAuth = [config.natsUser !== '', config.natsToken !== '', config.natsNkeySeedFile !== '', config.natsCredsFile !== ''].filter(Boolean).length;

@@ -1,14 +1,76 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
-/** The one root logger. Pretty-printed only on a TTY; roles and actors take children of it. */
-export function createLogger(level: string): Logger {
-  const pretty = process.stdout.isTTY === true;
+/** How much of a token stays in logs: enough to correlate lines, far too little to use it. */
+const KEPT = 6;
+
+/** A token in a log line: `abcdef…`. */
+export function redactToken(token: string): string {
+  return token.length <= KEPT ? '…' : `${token.slice(0, KEPT)}…`;
+}
+
+/**
+ * Tokens the service mints are 24 base64url characters (src/domain/tokens.ts): any such run standing alone in a
+ * log line (a URL, a NATS subject, an actor key, a search document id, an error or SQL text) is cut to its prefix.
+ */
+const MINTED_TOKEN = /(?<![A-Za-z0-9_-])([A-Za-z0-9_-]{6})[A-Za-z0-9_-]{18}(?![A-Za-z0-9_-])/g;
+
+export function redactTokens(text: string): string {
+  return text.replace(MINTED_TOKEN, '$1…');
+}
+
+/**
+ * A request URL as it may be logged: the path segment after `/applications/` (a token, whatever its length) is
+ * cut to its prefix, and the search text (`query=`) is replaced by its length (user content stays out of logs).
+ */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  const path = (q < 0 ? url : url.slice(0, q)).replace(/^(\/+applications\/+)([^/?]+)/, (_m, prefix: string, token: string) => prefix + redactToken(token));
+  if (q < 0) return path;
+  const query = url.slice(q + 1).split('&').map((pair) => {
+    const eq = pair.indexOf('=');
+    return eq >= 0 && pair.slice(0, eq) === 'query' ? `query=[${pair.length - eq - 1} chars]` : pair;
+  });
+  return `${path}?${query.join('&')}`;
+}
+
+interface LoggedRequest {
+  method?: string;
+  url?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}
+
+/** Fastify's request serializer, with the URL redacted (tokens, search text). */
+function serializeRequest(req: LoggedRequest): Record<string, unknown> {
+  return {
+    method: req.method,
+    url: typeof req.url === 'string' ? redactUrl(req.url) : req.url,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
+
+/**
+ * The one root logger. Pretty-printed only on a TTY; roles and actors take children of it. Message bodies and
+ * credentials are removed from every line; tokens are cut to a short prefix (see `redactTokens`).
+ */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const pretty = destination === undefined && process.stdout.isTTY === true;
   return pino({
     level,
     base: { pid: process.pid },
-    redact: { paths: ['req.headers.authorization', 'body', '*.body'], remove: true },
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'body', '*.body', 'query', '*.query', 'token', '*.token'],
+      censor: (value: unknown, path: string[]) => {
+        const key = path[path.length - 1];
+        if (key === 'token' && typeof value === 'string') return redactToken(value);
+        return '[redacted]';
+      },
+    },
+    serializers: { req: serializeRequest },
+    hooks: { streamWrite: redactTokens },
     ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } } } : {}),
-  });
+  }, destination);
 }

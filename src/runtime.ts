@@ -5,7 +5,7 @@ import type { Config, Role } from './config.js';
 import { UnavailableError } from './domain/errors.js';
 import { Operator } from './domain/operator.js';
 import { ChatService } from './gateway/chat-service.js';
-import { buildApp } from './http/app.js';
+import { buildApp, trustProxyOption } from './http/app.js';
 import { serviceVersion } from './http/openapi.js';
 import { buildOpsServer } from './http/ops-server.js';
 import type { Logger } from './log.js';
@@ -101,7 +101,16 @@ export async function startRuntime(config: Config, log: Logger, opts: { listen?:
       log: log.child({ role: 'api' }),
       ready: readiness,
       bodyLimit: config.bodyLimitBytes,
+      pageMaxBytes: config.pageMaxBytes,
       metrics,
+      corsOrigins: config.corsOrigins.split(',').map((o) => o.trim()).filter(Boolean),
+      trustProxy: trustProxyOption(config.trustProxy),
+      ...(config.rateLimit === 'on' ? {
+        rateLimit: {
+          redis: cache.client, namespace: config.namespace, windowMs: config.rateLimitWindowMs,
+          perAddress: config.rateLimitPerAddress, perApplication: config.rateLimitPerApplication,
+        },
+      } : {}),
     });
     (runtime as { app?: FastifyInstance }).app = app;
     shutdown.add('http', () => app!.close());
@@ -133,11 +142,11 @@ export async function startRuntime(config: Config, log: Logger, opts: { listen?:
       const searchEngine = SearchEngine.fromConfig(config);
       const idempotency = await retry('JetStream', log, () => IdempotencyStore.open(nc, ns, { ttlSeconds: config.idempotencyTtlSeconds, replicas: config.natsReplicas }), () => shutdown.started);
       service = new ChatService({
-        bus, queries, cache, search: new MessageSearch(searchEngine, indexNames(config.namespace)), idempotency,
+        bus, queries, cache, search: new MessageSearch(searchEngine, indexNames(config.namespace), config.searchConcurrencyPerApplication), idempotency,
         operator: new Operator(config.adminApiKey, config.namespace), commandTimeoutMs: config.commandTimeoutMs,
       });
       shutdown.add('search', () => searchEngine.close());
-      const natsApi: Service = await startNatsApi(nc, ns, service, log.child({ role: 'api', transport: 'nats' }));
+      const natsApi: Service = await startNatsApi(nc, ns, service, log.child({ role: 'api', transport: 'nats' }), { pageMaxBytes: config.pageMaxBytes });
       shutdown.add('nats-api', () => natsApi.stop());
       shutdown.add('command-bus', () => bus.close());
     }

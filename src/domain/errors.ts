@@ -12,6 +12,9 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'method_not_allowed'
   | 'idempotency_key_reused'
+  | 'expectation_failed'
+  | 'headers_too_large'
+  | 'rate_limited'
   | 'unavailable'
   | 'timeout'
   | 'internal_error';
@@ -68,7 +71,27 @@ export class NotFoundError extends AppError {
   }
 
   static route(method: string, url: string): NotFoundError {
-    return new NotFoundError(`no route ${method} ${url.split('?')[0]}`);
+    return new NotFoundError(`no route ${method.slice(0, 20)} ${url.split('?')[0]?.slice(0, 200)}`);
+  }
+}
+
+/** Too many requests (rate limit, concurrent searches): retry after `retryAfterSeconds`. 429 + Retry-After. */
+export class TooManyRequestsError extends AppError {
+  override name = 'TooManyRequestsError';
+  constructor(message: string, readonly retryAfterSeconds = 1) {
+    super('rate_limited', 429, message);
+  }
+
+  static searches(bound: number): TooManyRequestsError {
+    return new TooManyRequestsError(`too many searches of this application at once (at most ${bound}); retry later`);
+  }
+}
+
+/** A known path asked with a method it does not serve: 405 with `Allow`. */
+export class MethodNotAllowedError extends AppError {
+  override name = 'MethodNotAllowedError';
+  constructor(method: string, readonly allow: readonly string[]) {
+    super('method_not_allowed', 405, `method ${method} is not allowed here (allowed: ${allow.join(', ')})`);
   }
 }
 
@@ -134,6 +157,7 @@ export function isAppError(err: unknown): err is AppError {
 export function fromBody(status: number, body: ErrorBody): AppError {
   const code = body.error as ErrorCode;
   if (status === 404) return new NotFoundError(body.message);
+  if (status === 429) return new TooManyRequestsError(body.message);
   if (status === 503) return new UnavailableError(body.message, 1, code === 'timeout' ? 'timeout' : 'unavailable');
   if (status >= 400 && status < 500) return new ValidationError(body.message, code, status);
   return new AppError(code, status, body.message);

@@ -3,7 +3,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../log.js';
 import type { ChatService } from '../gateway/chat-service.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
+import type { Redis } from 'ioredis';
 import { registerErrorHandling, sendError } from './error-handler.js';
+import { clientErrorHandler, collectRoutes, handleExpectations, methodNotAllowed, registerLingeringClose, registerSecurityHeaders, registerWellFormedInput } from './hardening.js';
+import { registerRateLimits, type RateLimitOptions } from './rate-limit.js';
+import { setPageMaxBytes } from './request-helpers.js';
 import { registerJsonParser } from './json-parser.js';
 import { applicationRoutes } from './routes/applications.js';
 import { chatRoutes } from './routes/chats.js';
@@ -23,12 +27,29 @@ export interface AppOptions {
   log: Logger;
   ready: ReadinessCheck;
   bodyLimit: number;
+  /** PAGE_MAX_BYTES: largest JSON body of a list or search page. */
+  pageMaxBytes?: number;
   /** `/metrics` and the request duration histogram; none when absent. */
   metrics?: HttpMetrics;
   openApi?: OpenApiOptions;
+  /** Rate limits of the API routes; none = not limited (RATE_LIMIT=off). */
+  rateLimit?: Omit<RateLimitOptions, 'redis'> & { redis?: Redis };
+  /** Origins allowed by CORS (none by default). */
+  corsOrigins?: readonly string[];
+  /** Fastify's `trustProxy`: whose X-Forwarded-For gives the client address. */
+  trustProxy?: boolean | string[];
+}
+
+/** TRUST_PROXY (empty, `true`, or a comma list of addresses/CIDRs) as Fastify's `trustProxy`. */
+export function trustProxyOption(raw: string): boolean | string[] {
+  const value = raw.trim();
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  return value.split(',').map((v) => v.trim()).filter(Boolean);
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+const requestIdOf = (incoming: unknown): string => (typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID());
 
 /** Builds the HTTP API without listening (tests use `inject`). */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
@@ -36,10 +57,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     loggerInstance: opts.log as FastifyBaseLogger,
     bodyLimit: opts.bodyLimit,
     // honour a sane incoming X-Request-Id, otherwise mint one; it is on every log line of the request
-    genReqId: (req) => {
-      const incoming = req.headers['x-request-id'];
-      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    },
+    genReqId: (req) => requestIdOf(req.headers['x-request-id']),
+    trustProxy: opts.trustProxy ?? false,
+    // requests the HTTP parser refuses get the API's error shape too (src/http/hardening.ts)
+    clientErrorHandler,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -51,9 +72,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       return sendError(reply, new ValidationError(err.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid (bad percent-encoding?)' : 'bad request'));
     },
   });
+  setPageMaxBytes(app, opts.pageMaxBytes ?? Number.POSITIVE_INFINITY);
+  handleExpectations(app.server, requestIdOf);
   app.addHook('onSend', async (request, reply) => {
     void reply.header('X-Request-Id', request.id);
   });
+  const allowed = collectRoutes(app);
   const metrics = opts.metrics;
   if (metrics) {
     // the route pattern (/applications/:token/chats), never the URL: bounded label values
@@ -62,7 +86,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     });
   }
   registerJsonParser(app);
-  registerErrorHandling(app);
+  registerErrorHandling(app, (request) => methodNotAllowed(request, allowed));
+  registerLingeringClose(app);
+  await registerSecurityHeaders(app, opts.corsOrigins ?? []);
+  if (opts.rateLimit) await registerRateLimits(app, opts.rateLimit);
+  registerWellFormedInput(app);
   await registerOpenApi(app, opts.openApi);
   healthRoutes(app, opts.ready);
   if (metrics) metricsRoutes(app, metrics);

@@ -1,5 +1,5 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import { NotFoundError, UnavailableError, ValidationError, internalError, isAppError, type AppError } from '../domain/errors.js';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { MethodNotAllowedError, NotFoundError, TooManyRequestsError, UnavailableError, ValidationError, internalError, isAppError, type AppError } from '../domain/errors.js';
 
 /** Fastify's own error codes, mapped onto the API's catalogue. */
 function fromFastify(err: FastifyError): AppError | undefined {
@@ -31,12 +31,16 @@ function fromFastify(err: FastifyError): AppError | undefined {
 }
 
 export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
-  if (error instanceof UnavailableError) void reply.header('Retry-After', String(error.retryAfterSeconds));
+  if (error instanceof UnavailableError || error instanceof TooManyRequestsError) void reply.header('Retry-After', String(error.retryAfterSeconds));
+  if (error instanceof MethodNotAllowedError) void reply.header('Allow', error.allow.join(', '));
   return reply.code(error.statusCode).type('application/json; charset=utf-8').send(error.toBody());
 }
 
-/** One error shape everywhere: `{ error, message }`; 5xx never echo internal text. */
-export function registerErrorHandling(app: FastifyInstance): void {
+/**
+ * One error shape everywhere: `{ error, message }`; 5xx never echo internal text. An unknown path is a 404; a
+ * known path asked with another method is a 405 with `Allow` (`allowedMethods` knows the route table).
+ */
+export function registerErrorHandling(app: FastifyInstance, allowedMethods: (request: FastifyRequest) => AppError | undefined = () => undefined): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const mapped = isAppError(err) ? err : fromFastify(err);
     if (mapped) {
@@ -46,5 +50,5 @@ export function registerErrorHandling(app: FastifyInstance): void {
     request.log.error({ err }, 'unhandled error');
     return sendError(reply, internalError());
   });
-  app.setNotFoundHandler((request, reply) => sendError(reply, NotFoundError.route(request.method, request.url)));
+  app.setNotFoundHandler((request, reply) => sendError(reply, allowedMethods(request) ?? NotFoundError.route(request.method, request.url)));
 }

@@ -21,9 +21,18 @@ const description = `Applications, numbered chats and messages. Contract: shared
 * **Link** (response header) on lists: \`<…?limit=N&after=CURSOR>; rel="next"\` while more items exist; the body is
   a plain JSON array.
 * **X-Request-Id**: honoured when sent (\`[A-Za-z0-9._:-]{1,64}\`), minted otherwise, echoed on every response.
-* Errors are \`{ "error": code, "message": text }\`; codes: validation_error, malformed_json (400), unauthorized (401),
-  forbidden (403), not_found (404), payload_too_large (413), unsupported_media_type (415), idempotency_key_reused
-  (422), unavailable, timeout (503), internal_error (500).
+* Errors are \`{ "error": code, "message": text }\` with X-Request-Id, whatever refused the request (even the HTTP
+  parser); codes: validation_error, malformed_json (400), unauthorized (401), forbidden (403), not_found (404),
+  method_not_allowed (405, with \`Allow\`: a known path asked with another method), payload_too_large (413),
+  unsupported_media_type (415: not JSON, a charset other than UTF-8, a Content-Encoding other than identity),
+  expectation_failed (417), idempotency_key_reused (422), rate_limited (429), headers_too_large (431),
+  unavailable, timeout (503), internal_error (500).
+* **Rate limits** per client address and per application (\`RATE_LIMIT_*\`, shared by every api process):
+  \`RateLimit-Limit\`, \`RateLimit-Remaining\`, \`RateLimit-Reset\` on API responses; 429 with Retry-After beyond.
+  At most \`SEARCH_CONCURRENCY_PER_APPLICATION\` searches of one application run at once (429 beyond). List and
+  search pages stop early at \`PAGE_MAX_BYTES\` (1 MiB) and link to the rest.
+* Responses carry \`Cache-Control: no-store\`, \`X-Content-Type-Options: nosniff\` and a Content-Security-Policy;
+  CORS only for the origins of \`CORS_ORIGINS\`.
 
 The same operations are served over NATS request/reply (\`<NAMESPACE>.api.v1.*\`, see the README).`;
 
@@ -35,7 +44,10 @@ const requestIdParam = {
 const responseHeaders = {
   requestId: { type: 'string', description: 'The request\'s id (the X-Request-Id sent, or a minted one).' },
   retryAfter: { type: 'integer', description: 'Seconds to wait before retrying (with the same Idempotency-Key for writes).' },
-  link: { type: 'string', description: 'Next page: `<path?limit=N&after=CURSOR>; rel="next"`; absent on the last page.' },
+  link: { type: 'string', description: 'Next page: `<path?limit=N&after=CURSOR>; rel="next"`; absent on the last page (a page may stop before `limit` items at PAGE_MAX_BYTES).' },
+  rateLimit: { type: 'integer', description: 'RateLimit-Limit: requests allowed per window by the tighter of the client-address and application budgets.' },
+  rateRemaining: { type: 'integer', description: 'RateLimit-Remaining: requests left in the current window.' },
+  rateReset: { type: 'integer', description: 'RateLimit-Reset: seconds until the window resets.' },
 } as const;
 
 type ResponseSchemas = Record<string, Record<string, unknown>>;
@@ -61,6 +73,8 @@ const errorExamples: Record<string, { error: string; message: string }> = {
   413: { error: 'payload_too_large', message: 'request body is larger than the limit' },
   415: { error: 'unsupported_media_type', message: 'request body must be JSON (Content-Type: application/json)' },
   422: { error: 'idempotency_key_reused', message: 'this Idempotency-Key was already used for a different request (method, path or body); use a new key for a new request' },
+  429: { error: 'rate_limited', message: 'rate limit of this application exceeded (6000 requests per 60 s); retry after 12 s' },
+  431: { error: 'headers_too_large', message: 'the request headers are too large' },
   500: { error: 'internal_error', message: 'internal error' },
   503: { error: 'unavailable', message: 'MySQL is unavailable; retry later' },
 };
@@ -114,7 +128,10 @@ function documentHeaders(schema: FastifySchema | undefined): FastifySchema | und
   for (const [status, response] of Object.entries((schema.response ?? {}) as ResponseSchemas)) {
     const extra: Record<string, unknown> = { 'X-Request-Id': responseHeaders.requestId };
     const description = response['description'] ?? successDescriptions[status];
-    if (status === '503') extra['Retry-After'] = responseHeaders.retryAfter;
+    if (status === '503' || status === '429') extra['Retry-After'] = responseHeaders.retryAfter;
+    if (status === '429' || status === '200' || status === '201') {
+      Object.assign(extra, { 'RateLimit-Limit': responseHeaders.rateLimit, 'RateLimit-Remaining': responseHeaders.rateRemaining, 'RateLimit-Reset': responseHeaders.rateReset });
+    }
     if (status === '200' && response['type'] === 'array') extra['Link'] = responseHeaders.link;
     responses[status] = { ...responseExample(status, response), ...(description ? { description } : {}), headers: { ...(response['headers'] as object | undefined), ...extra } };
   }

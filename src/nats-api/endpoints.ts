@@ -17,7 +17,7 @@ export interface Endpoint {
 const token = fields.token;
 const number = fields.number;
 const limit = { type: 'integer', minimum: 1, maximum: limits.listLimitMax };
-const after = { type: 'integer', minimum: 0 };
+const after = fields.afterNumber;
 
 const obj = (required: string[], properties: Record<string, object>): object => ({ type: 'object', required, properties });
 const str = (v: unknown): string => v as string;

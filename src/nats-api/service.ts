@@ -6,7 +6,9 @@ import { limits } from '../domain/limits.js';
 import { bearerCredential } from '../domain/operator.js';
 import type { ChatService } from '../gateway/chat-service.js';
 import type { Logger } from '../log.js';
-import { decodeJson, encodeJson } from '../messaging/nats.js';
+import { checkWellFormed, decodeUtf8 } from '../domain/text.js';
+import { encodeJson } from '../messaging/nats.js';
+import { boundPage } from '../protocol/page-bound.js';
 import type { Names } from '../protocol/subjects.js';
 import { endpoints, type Endpoint, type PagedResult } from './endpoints.js';
 
@@ -19,7 +21,13 @@ export const SERVICE_VERSION = '1.0.0';
  * `Nats-Service-Error-Code` (HTTP-like status) and `Nats-Service-Error`, with `{ error, message }` as body.
  * Requests may carry an `Idempotency-Key` header; `applications.list` needs `Authorization: Bearer <ADMIN_API_KEY>`.
  */
-export async function startNatsApi(nc: NatsConnection, names: Names, service: ChatService, log: Logger): Promise<Service> {
+export interface NatsApiOptions {
+  /** PAGE_MAX_BYTES: largest JSON reply of a list or search page. */
+  pageMaxBytes?: number;
+}
+
+export async function startNatsApi(nc: NatsConnection, names: Names, service: ChatService, log: Logger, opts: NatsApiOptions = {}): Promise<Service> {
+  const pageMaxBytes = opts.pageMaxBytes ?? Number.POSITIVE_INFINITY;
   const ajv = new Ajv({ coerceTypes: false, allErrors: false, strict: false });
   const svc = await nc.services.add({
     name: SERVICE_NAME,
@@ -34,23 +42,29 @@ export async function startNatsApi(nc: NatsConnection, names: Names, service: Ch
       metadata: { subject: `${names.apiPrefix}.${endpoint.subject}` },
       handler: (err, msg) => {
         if (err) return;
-        void handle(nc, msg, endpoint, validate, service, log);
+        void handle(nc, msg, endpoint, validate, service, log, pageMaxBytes);
       },
     });
   }
   return svc;
 }
 
-async function handle(nc: NatsConnection, msg: ServiceMsg, endpoint: Endpoint, validate: ValidateFunction, service: ChatService, log: Logger): Promise<void> {
+/**
+ * Bad input is always a 4xx: bytes that are not UTF-8, JSON that is not an object of the endpoint's schema,
+ * numbers beyond 2^53-1 and strings with lone surrogates are refused before anything is looked up.
+ */
+async function handle(nc: NatsConnection, msg: ServiceMsg, endpoint: Endpoint, validate: ValidateFunction, service: ChatService, log: Logger, pageMaxBytes: number): Promise<void> {
   try {
     const credential = bearerCredential(msg.headers?.get('Authorization') || undefined);
     if (endpoint.operatorOnly) service.authorizeOperator(credential);
     let input: unknown;
+    const text = decodeUtf8(msg.data, 'request');
     try {
-      input = msg.data.length === 0 ? {} : decodeJson(msg.data);
+      input = text.trim() === '' ? {} : JSON.parse(text);
     } catch {
       throw new ValidationError('request is not valid JSON', 'malformed_json');
     }
+    checkWellFormed(input, 'request');
     if (!validate(input)) {
       const first = validate.errors?.[0];
       const field = first?.instancePath.replace(/^\//, '') || (first?.params as { missingProperty?: string })?.missingProperty || 'request';
@@ -62,11 +76,13 @@ async function handle(nc: NatsConnection, msg: ServiceMsg, endpoint: Endpoint, v
       operation: `nats ${endpoint.subject}`,
       ...(key ? { idempotencyKey: key } : {}),
       ...(credential !== undefined ? { credential } : {}),
-      requestId: msg.headers?.get('X-Request-Id') || randomUUID(),
+      requestId: requestIdOf(msg.headers?.get('X-Request-Id')),
     });
     const room = replyRoom(nc);
     if (isPaged(result)) {
-      const { body, next } = fitPage(result, room);
+      // PAGE_MAX_BYTES first (lists and search of numbered resources), then whatever still fits max_payload
+      const bounded = boundPage(result.page, pageMaxBytes);
+      const { body, next } = fitPage({ page: bounded, cursor: result.cursor }, room);
       const h = natsHeaders();
       if (next !== undefined) h.set('Chat-Next-After', next);
       msg.respond(body, { headers: h });
@@ -131,4 +147,9 @@ export function fitPage(result: PagedResult, room: number): { body: Uint8Array; 
   });
   body[at] = 0x5d; // ]
   return { body, next: result.cursor(items[parts.length - 1]) };
+}
+
+/** A sane X-Request-Id header is kept for log correlation; anything else is replaced by a minted id. */
+function requestIdOf(incoming: string | undefined): string {
+  return incoming !== undefined && /^[A-Za-z0-9._:-]{1,64}$/.test(incoming) ? incoming : randomUUID();
 }

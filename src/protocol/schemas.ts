@@ -10,7 +10,9 @@ export const fields = {
   token: { type: 'string', minLength: 1, maxLength: 64, description: 'Application token' },
   /** Path numbers arrive as strings over HTTP. */
   pathNumber: { type: 'string', pattern: '^[0-9]{1,16}$', description: 'A positive integer' },
-  number: { type: 'integer', minimum: 1, description: 'A positive integer' },
+  /** NATS numbers: a JSON number beyond 2^53-1 is rounded by JavaScript (or Infinity), so it is refused, never looked up. */
+  number: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'A positive integer' },
+  afterNumber: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Exclusive cursor: the last number seen' },
   applicationName: { type: 'string', minLength: 1, maxLength: limits.applicationNameMax, pattern: nonBlank },
   chatName: { type: ['string', 'null'], maxLength: limits.chatNameMax },
   messageBody: { type: 'string', minLength: 1, maxLength: limits.messageBodyMax, pattern: nonBlank },

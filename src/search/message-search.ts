@@ -1,3 +1,4 @@
+import { TooManyRequestsError } from '../domain/errors.js';
 import type { MessageResource } from '../protocol/resources.js';
 import { resourceOf, type MessageDocument } from './documents.js';
 import { toAppError, type SearchEngine } from './engine.js';
@@ -26,12 +27,33 @@ export const VERIFY_MAX_ROUNDS = 10;
  * consistent); an engine that is down or overloaded becomes 503 + Retry-After.
  */
 export class MessageSearch {
+  /** Searches running now, by application token. */
+  private readonly running = new Map<string, number>();
+
+  /**
+   * @param concurrencyPerApplication searches of one application running at once in this process; more are refused
+   *   at once with 429 + Retry-After, so one tenant's heavy queries cannot take the engine from the others.
+   */
   constructor(
     private readonly engine: SearchEngine,
     private readonly names: IndexNames,
+    private readonly concurrencyPerApplication = Number.POSITIVE_INFINITY,
   ) {}
 
   async search(token: string, chatNumber: number, query: string, after: number, limit: number): Promise<SearchPage> {
+    const running = this.running.get(token) ?? 0;
+    if (running >= this.concurrencyPerApplication) throw TooManyRequestsError.searches(this.concurrencyPerApplication);
+    this.running.set(token, running + 1);
+    try {
+      return await this.searchNow(token, chatNumber, query, after, limit);
+    } finally {
+      const left = (this.running.get(token) ?? 1) - 1;
+      if (left <= 0) this.running.delete(token);
+      else this.running.set(token, left);
+    }
+  }
+
+  private async searchNow(token: string, chatNumber: number, query: string, after: number, limit: number): Promise<SearchPage> {
     const pattern = substringPattern(query);
     if (pattern.verify) {
       const { hits, scannedTo } = await this.verified({ token, chatNumber, query, after, size: VERIFY_ROUND }, pattern, limit + 1);

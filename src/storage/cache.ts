@@ -37,6 +37,11 @@ export class ResourceCache {
     message: (token: string, chat: number, message: number): string => `${this.namespace}:msg:${token}:${chat}:${message}`,
   };
 
+  /** The connection, for other best-effort users of the same Redis (the HTTP rate limits). */
+  get client(): Redis {
+    return this.redis;
+  }
+
   get ready(): boolean {
     return this.redis.status === 'ready';
   }

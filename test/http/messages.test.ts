@@ -154,7 +154,7 @@ test('messages: errors', async (t) => {
     ['GET', `${base}/0`, undefined, 404, 'not_found'],
     ['PUT', `${base}/0`, { body: 'x' }, 404, 'not_found'],
     ['GET', `${base}/4294967296`, undefined, 404, 'not_found'],
-    ['PATCH', `${base}/9999999999999999`, { body: 'x' }, 404, 'not_found'],
+    ['PATCH', `${base}/9999999999999999`, { body: 'x' }, 400, 'validation_error'],
     // non-integer path numbers, in the chat's place or the message's
     ['GET', `${base}/abc`, undefined, 400, 'validation_error'],
     ['GET', `${base}/-1`, undefined, 400, 'validation_error'],

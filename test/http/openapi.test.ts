@@ -43,7 +43,7 @@ const openApiPath = (url: string): string => url.replace(/:([A-Za-z0-9_]+)/g, '{
 
 /** Not the API: Swagger UI and the spec themselves, Prometheus, the probes. HEAD is Fastify's automatic twin of GET. */
 const undocumented = (method: string, url: string): boolean =>
-  method === 'HEAD' || url === '/docs' || url.startsWith('/docs/') || url === '/openapi.json' || url === '/metrics' || url.startsWith('/health/');
+  method === 'HEAD' || method === 'OPTIONS' || url === '/docs' || url.startsWith('/docs/') || url === '/openapi.json' || url === '/metrics' || url.startsWith('/health/');
 
 test('openapi: /openapi.json documents every route with its errors and headers', async (t) => {
   const server = await app(t);
@@ -72,7 +72,7 @@ test('openapi: /openapi.json documents every route with its errors and headers',
     assert.ok(op.summary && op.tags?.length, `${where} has a summary and a tag`);
     const write = method !== 'GET';
     const operatorOnly = method === 'GET' && url === '/applications';
-    const errors = write ? ['400', '404', '413', '415', '422', '500', '503'] : operatorOnly ? ['400', '401', '403', '500', '503'] : ['400', '404', '500', '503'];
+    const errors = write ? ['400', '404', '413', '415', '422', '429', '431', '500', '503'] : operatorOnly ? ['400', '401', '403', '429', '431', '500', '503'] : ['400', '404', '429', '431', '500', '503'];
     assert.equal(JSON.stringify(op.security ?? null), operatorOnly ? '[{"adminApiKey":[]}]' : 'null', `${where}: ${operatorOnly ? 'the operator credential' : 'no credential'}`);
     for (const status of errors) {
       const response = op.responses[status];
@@ -81,6 +81,7 @@ test('openapi: /openapi.json documents every route with its errors and headers',
       assert.deepEqual(response.content['application/json'].schema.required, ['error', 'message'], `${where} ${status} is { error, message }`);
     }
     assert.ok(op.responses['503'].headers['Retry-After'], `${where} 503 documents Retry-After`);
+    assert.ok(op.responses['429'].headers['Retry-After'] && op.responses['429'].headers['RateLimit-Remaining'], `${where} 429 documents Retry-After and RateLimit-*`);
     const success = op.responses[method === 'POST' ? '201' : '200'];
     assert.ok(success?.content?.['application/json']?.schema, `${where} documents its success body`);
     for (const response of Object.values(op.responses) as Array<{ headers: Record<string, unknown> }>) assert.ok(response.headers['X-Request-Id'], `${where}: X-Request-Id on every response`);

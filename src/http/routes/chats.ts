@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { limits } from '../../domain/limits.js';
 import type { ChatService } from '../../gateway/chat-service.js';
 import { bodies, resources } from '../../protocol/schemas.js';
-import { parseAfterNumber, parseLimit, requestMeta, sendPage } from '../request-helpers.js';
+import { parseAfterNumber, parseLimit, pathNumber, requestMeta, sendPage } from '../request-helpers.js';
 import { errorResponses, idempotencyHeaders, listQuery, params, type ChatParams, type ListQuery, type TokenParams } from './common.js';
 
 export function chatRoutes(app: FastifyInstance, service: () => ChatService): void {
@@ -29,7 +29,7 @@ export function chatRoutes(app: FastifyInstance, service: () => ChatService): vo
 
   app.get<{ Params: ChatParams }>('/applications/:token/chats/:number', {
     schema: { tags: ['chats'], summary: 'Get a chat', params: params.chat, response: { 200: resources.chat, ...errorResponses.read } },
-  }, async (request) => service().getChat(request.params.token, Number(request.params.number)));
+  }, async (request) => service().getChat(request.params.token, pathNumber(request.params.number, 'number')));
 
   for (const method of ['PUT', 'PATCH'] as const) {
     app.route<{ Params: ChatParams; Body: { name: string | null } }>({
@@ -39,7 +39,7 @@ export function chatRoutes(app: FastifyInstance, service: () => ChatService): vo
         body: bodies.chatUpdate, response: { 200: resources.chat, ...errorResponses.write },
       },
       handler: async (request, reply) => {
-        const updated = await service().updateChat(request.params.token, Number(request.params.number), request.body.name, requestMeta(request));
+        const updated = await service().updateChat(request.params.token, pathNumber(request.params.number, 'number'), request.body.name, requestMeta(request));
         return reply.code(updated.status).send(updated.resource);
       },
     });

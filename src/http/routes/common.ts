@@ -4,8 +4,10 @@ import { fields, resources } from '../../protocol/schemas.js';
 const errorResponse = (description: string) => ({ ...resources.error, description });
 
 const readErrors = {
-  400: errorResponse('`validation_error`: a path number that is not an integer, a bad query parameter (limit, after, query)'),
+  400: errorResponse('`validation_error`: a path number that is not an integer (or beyond 2^53-1), a bad query parameter (limit, after, query; percent-encoding that is not UTF-8), a request that is not valid HTTP'),
   404: errorResponse('`not_found`: unknown application token, chat or message'),
+  429: errorResponse('`rate_limited`: over the rate limit of the client address or of the application (RATE_LIMIT_*), or too many searches of the application at once; see Retry-After and RateLimit-*'),
+  431: errorResponse('`headers_too_large`: the request headers are over the server\'s limit (16 KiB)'),
   500: errorResponse('`internal_error`: a bug (never for bad input)'),
   503: errorResponse('`unavailable`: a dependency (MySQL, search engine) is down; see Retry-After'),
 } as const;
@@ -15,9 +17,9 @@ export const errorResponses = {
   read: readErrors,
   write: {
     ...readErrors,
-    400: errorResponse('`validation_error`: wrong types, missing or empty required fields, values over the limits, a bad path number; `malformed_json`: the body is not JSON'),
+    400: errorResponse('`validation_error`: wrong types, missing or empty required fields, values over the limits, a bad path number, bytes that are not UTF-8, a string with a lone surrogate; `malformed_json`: the body is not JSON'),
     413: errorResponse('`payload_too_large`: the body is over BODY_LIMIT_BYTES (1 MiB)'),
-    415: errorResponse('`unsupported_media_type`: a non-empty body that is not JSON'),
+    415: errorResponse('`unsupported_media_type`: a non-empty body that is not JSON, a charset other than UTF-8, or a Content-Encoding other than identity (bodies are not decompressed)'),
     422: errorResponse('`idempotency_key_reused`: the Idempotency-Key was first used with a different request (method, path or body)'),
     503: errorResponse('`unavailable`: NATS or MySQL is down; `timeout`: the write was not confirmed in COMMAND_TIMEOUT_MS. Retry after Retry-After with the same Idempotency-Key'),
   },

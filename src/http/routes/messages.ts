@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { limits } from '../../domain/limits.js';
 import type { ChatService } from '../../gateway/chat-service.js';
 import { bodies, fields, resources } from '../../protocol/schemas.js';
-import { parseAfterNumber, parseLimit, requestMeta, sendPage } from '../request-helpers.js';
+import { parseAfterNumber, parseLimit, pathNumber, requestMeta, sendPage } from '../request-helpers.js';
 import { errorResponses, idempotencyHeaders, listQuery, params, type ChatParams, type ListQuery, type MessageParams } from './common.js';
 
 export function messageRoutes(app: FastifyInstance, service: () => ChatService): void {
@@ -12,7 +12,7 @@ export function messageRoutes(app: FastifyInstance, service: () => ChatService):
       body: bodies.messageCreate, response: { 201: resources.message, ...errorResponses.write },
     },
   }, async (request, reply) => {
-    const created = await service().createMessage(request.params.token, Number(request.params.number), request.body.body, requestMeta(request));
+    const created = await service().createMessage(request.params.token, pathNumber(request.params.number, 'number'), request.body.body, requestMeta(request));
     return reply.code(created.status).send(created.resource);
   });
 
@@ -20,7 +20,7 @@ export function messageRoutes(app: FastifyInstance, service: () => ChatService):
     schema: { tags: ['messages'], summary: 'List messages by number', params: params.chat, querystring: listQuery.numbers, response: { 200: { type: 'array', items: resources.message }, ...errorResponses.read } },
   }, async (request, reply) => {
     const limit = parseLimit(request.query.limit, limits.listLimitDefault, limits.listLimitMax);
-    const page = await service().listMessages(request.params.token, Number(request.params.number), parseAfterNumber(request.query.after), limit);
+    const page = await service().listMessages(request.params.token, pathNumber(request.params.number, 'number'), parseAfterNumber(request.query.after), limit);
     return sendPage(request, reply, page, limit);
   });
 
@@ -32,13 +32,13 @@ export function messageRoutes(app: FastifyInstance, service: () => ChatService):
     },
   }, async (request, reply) => {
     const limit = parseLimit(request.query.limit, limits.searchLimitDefault, limits.searchLimitMax);
-    const page = await service().searchMessages(request.params.token, Number(request.params.number), request.query.query, parseAfterNumber(request.query.after), limit);
+    const page = await service().searchMessages(request.params.token, pathNumber(request.params.number, 'number'), request.query.query, parseAfterNumber(request.query.after), limit);
     return sendPage(request, reply, page, limit, { query: request.query.query });
   });
 
   app.get<{ Params: MessageParams }>('/applications/:token/chats/:number/messages/:mnumber', {
     schema: { tags: ['messages'], summary: 'Get a message', params: params.message, response: { 200: resources.message, ...errorResponses.read } },
-  }, async (request) => service().getMessage(request.params.token, Number(request.params.number), Number(request.params.mnumber)));
+  }, async (request) => service().getMessage(request.params.token, pathNumber(request.params.number, 'number'), pathNumber(request.params.mnumber, 'mnumber')));
 
   for (const method of ['PUT', 'PATCH'] as const) {
     app.route<{ Params: MessageParams; Body: { body: string } }>({
@@ -49,7 +49,7 @@ export function messageRoutes(app: FastifyInstance, service: () => ChatService):
       },
       handler: async (request, reply) => {
         const { token, number, mnumber } = request.params;
-        const updated = await service().updateMessage(token, Number(number), Number(mnumber), request.body.body, requestMeta(request));
+        const updated = await service().updateMessage(token, pathNumber(number, 'number'), pathNumber(mnumber, 'mnumber'), request.body.body, requestMeta(request));
         return reply.code(updated.status).send(updated.resource);
       },
     });
