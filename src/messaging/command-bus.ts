@@ -30,6 +30,7 @@ export interface SendOptions {
 export class CommandBus {
   private readonly instance = randomUUID().replace(/-/g, '').slice(0, 12);
   private readonly pending = new Map<string, Pending>();
+  private outbox: Array<[string, Uint8Array]> = [];
   private readonly js: JetStreamClient;
   private seq = 0;
   private sub?: Subscription;
@@ -66,6 +67,26 @@ export class CommandBus {
           this.log.error({ err: decodeErr }, 'undecodable command reply');
         }
       },
+    });
+  }
+
+  /**
+   * Publishes at the end of this turn of the event loop, together with the commands of every other request
+   * handled in it: one socket write for all of them instead of one each.
+   */
+  private publishSoon(subject: string, data: Uint8Array): void {
+    if (this.outbox.push([subject, data]) > 1) return;
+    setImmediate(() => {
+      const out = this.outbox;
+      this.outbox = [];
+      for (const [s, d] of out) {
+        try {
+          this.nc.publish(s, d);
+        } catch (err) {
+          // the connection closed meanwhile: the request ends as an unconfirmed write (503 timeout)
+          this.log.warn({ err, subject: s }, 'command publish failed');
+        }
+      }
     });
   }
 
@@ -115,7 +136,7 @@ export class CommandBus {
         // confirmation that counts, so waiting for JetStream's PubAck as well would add a round trip per
         // write and prove nothing more. A command that never reaches the stream ends as a 503 `timeout`
         // like any other unconfirmed write, and a retry is safe with an Idempotency-Key.
-        this.nc.publish(subject, encodeJson(envelope));
+        this.publishSoon(subject, encodeJson(envelope));
       }
     } catch (err) {
       const waiter = this.pending.get(waitId);

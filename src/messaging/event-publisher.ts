@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { JetStreamClient } from 'nats';
-import { eventId, kindOf, type DomainEvent } from '../protocol/events.js';
+import { eventId, kindOf, type DomainEvent, type EventKind } from '../protocol/events.js';
 import type { Names } from '../protocol/subjects.js';
 import { encoder } from './nats.js';
 
@@ -11,7 +11,8 @@ export interface PartitionEvent {
 
 /**
  * Publishes domain events to the EVENTS stream, batched: the events of one group commit become one message
- * per subject (kind and partition), `{"events":[…]}`, cut below the server's payload limit. The message id
+ * per kind, `{"events":[…]}`, cut below the server's payload limit, on `<ns>.evt.<kind>.<partition>` with the
+ * partition of the batch's first event (consumers filter by kind; a batch spans the partitions of a process). The message id
  * (JetStream deduplication) is the event id for a single event, else a digest of the ids in the batch.
  * Resolves once JetStream stored every message.
  */
@@ -24,16 +25,17 @@ export class EventPublisher {
   ) {}
 
   async publish(events: readonly PartitionEvent[]): Promise<void> {
-    const bySubject = new Map<string, DomainEvent[]>();
+    const byKind = new Map<EventKind, { partition: number; events: DomainEvent[] }>();
     for (const { event, partition } of events) {
-      const subject = this.names.eventSubject(kindOf(event), partition);
-      const list = bySubject.get(subject);
-      if (list) list.push(event);
-      else bySubject.set(subject, [event]);
+      const kind = kindOf(event);
+      const group = byKind.get(kind);
+      if (group) group.events.push(event);
+      else byKind.set(kind, { partition, events: [event] });
     }
     const stored: Promise<unknown>[] = [];
-    for (const [subject, list] of bySubject) {
-      for (const chunk of this.chunks(list)) {
+    for (const [kind, group] of byKind) {
+      const subject = this.names.eventSubject(kind, group.partition);
+      for (const chunk of this.chunks(group.events)) {
         stored.push(this.js.publish(subject, encoder.encode(`{"events":[${chunk.json.join(',')}]}`), { msgID: batchId(chunk.events), timeout: 5000 }));
       }
     }
