@@ -6,7 +6,7 @@
 #   runtime    (default, last) dist/ + production node_modules + package.json, non-root, tini as PID 1
 # The same runtime image runs every role; pick them with ROLES=api|actors|projections (comma list).
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS base
 WORKDIR /app

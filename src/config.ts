@@ -42,9 +42,11 @@ export const settings = {
   partitionRestartBackoffMs: { env: 'PARTITION_RESTART_BACKOFF_MS', kind: 'int', default: '250', description: 'First delay before a partition whose worker could not start or crashed (MySQL down, failed commit) is started again; doubles at each failure, with jitter.' },
   partitionRestartBackoffMaxMs: { env: 'PARTITION_RESTART_BACKOFF_MAX_MS', kind: 'int', default: '5000', description: 'Longest delay between two restarts of a stalled partition (cap of the exponential backoff).' },
   actorIdleMs: { env: 'ACTOR_IDLE_MS', kind: 'int', default: '60000', description: 'An actor idle this long is passivated (its memory freed; it reloads on its next command).' },
-  actorMaxActive: { env: 'ACTOR_MAX_ACTIVE', kind: 'int', default: '50000', description: 'Upper bound of live actors per partition worker; the least recently used idle ones are passivated beyond it.' },
+  actorMaxActive: { env: 'ACTOR_MAX_ACTIVE', kind: 'int', default: '20000', description: 'Upper bound of live actors per actors process (over all its partitions); the least recently used idle ones are passivated beyond it.' },
   mailboxCapacity: { env: 'MAILBOX_CAPACITY', kind: 'int', default: '1024', description: 'Commands in flight per partition worker (mailboxes plus uncommitted writes) before it stops pulling: backpressure.' },
-  commitBatchMax: { env: 'COMMIT_BATCH_MAX', kind: 'int', default: '500', description: 'Most writes flushed in one MySQL transaction (group commit).' },
+  commitBatchMax: { env: 'COMMIT_BATCH_MAX', kind: 'int', default: '500', description: 'Most writes in one MySQL transaction (group commit across the partitions of a process).' },
+  commitBatchBytes: { env: 'COMMIT_BATCH_BYTES', kind: 'int', default: '4194304', description: 'Most bytes of written text in one MySQL transaction; lowered to a quarter of the server\'s max_allowed_packet when that is smaller.' },
+  commitPipeline: { env: 'COMMIT_PIPELINE', kind: 'int', default: '2', description: 'MySQL transactions of the group committer in flight at once (each over different partitions).' },
   cacheTtlSeconds: { env: 'CACHE_TTL_SECONDS', kind: 'int', default: '5', description: 'Time-to-live of resources cached in Redis; bounds how stale a cached counter can be (writes overwrite the cache at once).' },
   shutdownTimeoutMs: { env: 'SHUTDOWN_TIMEOUT_MS', kind: 'int', default: '15000', description: 'Graceful shutdown budget; work still in flight after it is handed back to JetStream for redelivery.' },
   bodyLimitBytes: { env: 'BODY_LIMIT_BYTES', kind: 'int', default: '1048576', description: 'Largest accepted HTTP request body (413 above).' },
@@ -108,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const config = { ...out, ...overrides } as Config;
   if (config.partitions < 1 || config.partitions > 4096) throw new ConfigError('PARTITIONS must be between 1 and 4096');
   if (!['auto', 'elasticsearch', 'opensearch'].includes(config.searchEngine)) throw new ConfigError(`SEARCH_ENGINE must be auto, elasticsearch or opensearch, got "${config.searchEngine}"`);
+  if (config.commitBatchMax < 1 || config.commitPipeline < 1) throw new ConfigError('COMMIT_BATCH_MAX and COMMIT_PIPELINE must be at least 1');
   if (config.partitionRestartBackoffMs < 1 || config.partitionRestartBackoffMaxMs < config.partitionRestartBackoffMs) {
     throw new ConfigError('PARTITION_RESTART_BACKOFF_MS must be at least 1 and at most PARTITION_RESTART_BACKOFF_MAX_MS');
   }

@@ -3,8 +3,13 @@ import type { RoleDeps } from '../role-deps.js';
 import { EventPublisher } from '../messaging/event-publisher.js';
 import { ownershipBucket } from '../messaging/topology.js';
 import { Fences } from '../storage/fences.js';
+import { maxAllowedPacket } from '../storage/orm.js';
 import { Queries } from '../storage/queries.js';
+import { GroupCommitter } from './committer.js';
+import { Completer } from './completer.js';
 import { Ownership } from './ownership.js';
+import { ActorBudget } from './region.js';
+import { StateLoader } from './state-loader.js';
 import { PartitionWorker, type WorkerDeps } from './partition-worker.js';
 
 export type ActorSystemDeps = RoleDeps;
@@ -23,16 +28,29 @@ export class ActorSystem {
   private constructor(
     private readonly deps: ActorSystemDeps,
     kv: Awaited<ReturnType<typeof ownershipBucket>>,
+    maxPacket: number,
   ) {
     this.log = deps.log.child({ role: 'actors' });
     this.fences = new Fences(deps.orm);
+    const queries = new Queries(deps.orm);
     this.workerDeps = {
       nc: deps.nc,
       names: deps.names,
       config: deps.config,
       log: this.log,
       orm: deps.orm,
-      base: { queries: new Queries(deps.orm), events: new EventPublisher(deps.nc.jetstream(), deps.names), cache: deps.cache },
+      budget: new ActorBudget(deps.config.actorMaxActive),
+      committer: new GroupCommitter(deps.orm, {
+        batchMax: deps.config.commitBatchMax,
+        batchBytes: Math.min(deps.config.commitBatchBytes, Math.floor(maxPacket / 4)),
+        pipeline: deps.config.commitPipeline,
+      }),
+      base: {
+        queries,
+        loader: new StateLoader(queries),
+        completer: new Completer(deps.cache, new EventPublisher(deps.nc.jetstream(), deps.names, Math.floor((deps.nc.info?.max_payload ?? 1024 * 1024) / 2)), this.log),
+        cache: deps.cache,
+      },
     };
     const { partitions, leaseTtlMs, partitionRestartBackoffMs, partitionRestartBackoffMaxMs } = deps.config;
     this.ownership = new Ownership(kv, deps.names, { partitions, ttlMs: leaseTtlMs, backoffMs: partitionRestartBackoffMs, backoffMaxMs: partitionRestartBackoffMaxMs }, {
@@ -43,7 +61,7 @@ export class ActorSystem {
 
   static async start(deps: ActorSystemDeps): Promise<ActorSystem> {
     const kv = await ownershipBucket(deps.nc, deps.names, { replicas: deps.config.natsReplicas, leaseTtlMs: deps.config.leaseTtlMs });
-    const system = new ActorSystem(deps, kv);
+    const system = new ActorSystem(deps, kv, await maxAllowedPacket(deps.orm));
     await system.ownership.start();
     system.log.info({ member: system.ownership.memberId, partitions: system.ownership.owned.length }, 'actor system started');
     return system;
@@ -64,9 +82,7 @@ export class ActorSystem {
 
   /** Live actors over all partitions of this process. */
   get liveActors(): number {
-    let n = 0;
-    for (const w of this.workers.values()) n += w.liveActors;
-    return n;
+    return this.workerDeps.budget.size;
   }
 
   get stats(): { activations: number; passivations: number; batches: number; writes: number; unsettled: number } {

@@ -1,16 +1,14 @@
 import { NotFoundError } from '../domain/errors.js';
 import type { CreateChat, UpdateApplication } from '../protocol/commands.js';
 import { Application, Chat } from '../storage/entities/index.js';
+import type { ApplicationState } from '../storage/queries.js';
 import { CreatingActor } from './actor.js';
+import { textBytes } from './committer.js';
 import { commitThenComplete, complete, refuse, type ActorContext, type Outcome } from './context.js';
 import type { Delivery } from './delivery.js';
 import { applicationSnapshot, chatSnapshot, rowOf } from './snapshots.js';
 
-interface State {
-  applicationId: number;
-  /** Highest chat number handed out (committed or on its way to the committer). */
-  lastChat: number;
-}
+type State = ApplicationState;
 
 /**
  * The single writer of one application: hands out its chat numbers and applies its renames.
@@ -27,10 +25,8 @@ export class ApplicationActor extends CreatingActor {
   }
 
   private async activate(): Promise<State | undefined> {
-    if (this.state) return this.state;
-    const row = await this.ctx.queries.applicationByToken(this.token);
-    if (!row) return undefined; // not cached: the application may be created later
-    this.state = { applicationId: Number(row.id), lastChat: await this.ctx.queries.lastChatNumber(Number(row.id)) };
+    // not cached when missing: the application may be created later
+    this.state ??= await this.ctx.loader.application(this.token);
     return this.state;
   }
 
@@ -67,6 +63,7 @@ export class ApplicationActor extends CreatingActor {
           this,
           delivery,
           {
+            bytes: textBytes(command.name ?? ''),
             apply: (em) => {
               entity = em.create(Chat, {
                 application: em.getReference(Application, state.applicationId), number, name: command.name ?? null,
@@ -101,6 +98,7 @@ export class ApplicationActor extends CreatingActor {
       this,
       delivery,
       {
+        bytes: textBytes(command.name ?? ''),
         apply: async (em) => {
           entity = await em.findOneOrFail(Application, state.applicationId);
           entity.name = command.name;

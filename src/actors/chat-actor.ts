@@ -1,17 +1,14 @@
 import { NotFoundError } from '../domain/errors.js';
 import type { CreateMessage, UpdateChat, UpdateMessage } from '../protocol/commands.js';
 import { Chat, Message } from '../storage/entities/index.js';
+import type { ChatState } from '../storage/queries.js';
 import { CreatingActor } from './actor.js';
+import { textBytes } from './committer.js';
 import { commitThenComplete, complete, refuse, type ActorContext, type Outcome } from './context.js';
 import type { Delivery } from './delivery.js';
 import { chatSnapshot, messageSnapshot, rowOf } from './snapshots.js';
 
-interface State {
-  chatId: number;
-  applicationId: number;
-  /** Highest message number handed out (committed or on its way to the committer). */
-  lastMessage: number;
-}
+type State = ChatState;
 
 /**
  * The single writer of one chat: hands out its message numbers, applies message edits and chat renames.
@@ -30,11 +27,8 @@ export class ChatActor extends CreatingActor {
   }
 
   private async activate(): Promise<State | undefined> {
-    if (this.state) return this.state;
-    const row = await this.ctx.queries.chatByNumber(this.token, this.chatNumber);
-    if (!row) return undefined; // not cached: the chat may be created later
-    const chatId = Number(row.id);
-    this.state = { chatId, applicationId: Number(row.application_id), lastMessage: await this.ctx.queries.lastMessageNumber(chatId) };
+    // not cached when missing: the chat may be created later
+    this.state ??= await this.ctx.loader.chat(this.token, this.chatNumber);
     return this.state;
   }
 
@@ -73,6 +67,7 @@ export class ChatActor extends CreatingActor {
           this,
           delivery,
           {
+            bytes: textBytes(command.body),
             apply: (em) => {
               entity = em.create(Message, {
                 chat: em.getReference(Chat, state.chatId), number, body: command.body,
@@ -105,6 +100,7 @@ export class ChatActor extends CreatingActor {
       this,
       delivery,
       {
+        bytes: textBytes(command.body),
         apply: async (em) => {
           await em.flush(); // the message may have been created earlier in this same transaction
           entity = await em.findOneOrFail(Message, { chat: state.chatId, number });
@@ -138,6 +134,7 @@ export class ChatActor extends CreatingActor {
       this,
       delivery,
       {
+        bytes: textBytes(command.name ?? ''),
         apply: async (em) => {
           entity = await em.findOneOrFail(Chat, state.chatId);
           entity.name = command.name;

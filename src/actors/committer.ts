@@ -1,36 +1,201 @@
 import type { EntityManager } from '@mikro-orm/mysql';
-import { Fences } from '../storage/fences.js';
+import { CommitFailedError } from '../storage/db-errors.js';
+import { Fences, FencedError } from '../storage/fences.js';
 import type { Orm } from '../storage/orm.js';
 
 /** One unit of work an actor hands to the committer: applied to the transaction's EntityManager, in order. */
 export interface Write {
   apply(em: EntityManager): Promise<void> | void;
+  /** Upper bound of the bytes this write adds to the SQL sent to MySQL (what counts against max_allowed_packet). */
+  readonly bytes?: number;
+}
+
+export interface CommitterOptions {
+  /** Most writes in one transaction. */
+  batchMax: number;
+  /** Most bytes of writes in one transaction (see `Write.bytes`); keep it well below max_allowed_packet. */
+  batchBytes: number;
+  /** Transactions in flight at once (each over different partitions). */
+  pipeline: number;
+}
+
+/** Bytes a write is assumed to weigh when it does not say (a row's columns besides its text). */
+const BASE_WRITE_BYTES = 256;
+
+/** What a write of `text` may weigh in a statement: UTF-8 bytes, doubled for escaping, plus the other columns. */
+export function textBytes(text: string): number {
+  return 2 * Buffer.byteLength(text, 'utf8') + BASE_WRITE_BYTES;
 }
 
 interface Queued {
+  lane: CommitLane;
   write: Write;
+  bytes: number;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
 
 /**
- * Group commit for one partition. Writes that arrive while a transaction is in flight wait and are flushed
- * together in the next one (at most `batchMax`), across all the chats of the partition: one MikroORM unit of
- * work, one fence check, one COMMIT. Any failure is fatal to the partition worker (its actors' in-memory
- * numbers may be ahead of MySQL): the committer refuses all further writes and reports to `onFatal`.
+ * Group commit for every partition this process owns. Writes from all partition workers queue here in
+ * arrival order; each transaction takes as many as fit (`batchMax` writes, `batchBytes` bytes) and checks
+ * the fencing epoch of every partition in it with one statement. Up to `pipeline` transactions run at once,
+ * but a partition is in at most one of them, so each partition's writes commit in the order its actors
+ * made them (numbers stay gapless: a later write never commits before an earlier one of the same lane).
+ *
+ * A lane is one partition worker incarnation (partition + epoch). A failed write is fatal to its lane
+ * (the actors' in-memory numbers may be ahead of MySQL): the lane refuses everything after it and reports
+ * to its worker, which restarts. A fenced partition fails only its own writes; the rest of the transaction
+ * commits.
  */
-export class Committer {
+export class GroupCommitter {
   private queue: Queued[] = [];
-  private flushing = false;
-  private failure: unknown;
+  private readonly busy = new Set<CommitLane>();
+  private inFlight = 0;
+  private scheduled = false;
   batches = 0;
   writes = 0;
 
   constructor(
     private readonly orm: Orm,
-    private readonly partition: number,
-    private readonly epoch: number,
-    private readonly batchMax: number,
+    private readonly options: CommitterOptions,
+  ) {}
+
+  /** A lane for one worker incarnation of `partition`; `onFatal` is called once, on its first failed write. */
+  lane(partition: number, epoch: number, onFatal: (err: unknown) => void): CommitLane {
+    return new CommitLane(this, partition, epoch, onFatal);
+  }
+
+  /** @internal used by CommitLane */
+  enqueue(lane: CommitLane, write: Write): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ lane, write, bytes: write.bytes ?? BASE_WRITE_BYTES, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** @internal drops what a lane still has queued (not what is in a transaction already). */
+  dropQueued(lane: CommitLane, reason: unknown): void {
+    const kept: Queued[] = [];
+    for (const q of this.queue) {
+      if (q.lane === lane) q.reject(reason);
+      else kept.push(q);
+    }
+    this.queue = kept;
+  }
+
+  get depth(): number {
+    return this.queue.length;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.options.pipeline) return;
+    this.scheduled = true;
+    // after the current tick: the writes its actors make meanwhile join the same transaction
+    setImmediate(() => {
+      this.scheduled = false;
+      this.startBatches();
+    });
+  }
+
+  private startBatches(): void {
+    while (this.inFlight < this.options.pipeline && this.queue.length > 0) {
+      const batch = this.take();
+      if (batch.length === 0) return; // everything queued belongs to lanes in flight
+      this.inFlight++;
+      void this.run(batch).finally(() => {
+        this.inFlight--;
+        for (const q of batch) this.busy.delete(q.lane);
+        if (this.queue.length > 0) this.schedule();
+      });
+    }
+  }
+
+  /** The next batch, in queue order, skipping lanes that are in a transaction now (their order is kept). */
+  private take(): Queued[] {
+    const { batchMax, batchBytes } = this.options;
+    const batch: Queued[] = [];
+    const rest: Queued[] = [];
+    const lanes = new Set<CommitLane>();
+    let bytes = 0;
+    let full = false;
+    for (const q of this.queue) {
+      if (full || this.busy.has(q.lane)) {
+        rest.push(q);
+        continue;
+      }
+      // a write that does not fit stops the batch: the lane's later writes must not overtake it
+      if (batch.length >= batchMax || (batch.length > 0 && bytes + q.bytes > batchBytes)) {
+        full = true;
+        rest.push(q);
+        continue;
+      }
+      batch.push(q);
+      bytes += q.bytes;
+      lanes.add(q.lane);
+    }
+    for (const lane of lanes) this.busy.add(lane);
+    this.queue = rest;
+    return batch;
+  }
+
+  private async run(batch: Queued[]): Promise<void> {
+    let fenced = new Map<CommitLane, FencedError>();
+    try {
+      await this.orm.em.fork().transactional(async (em) => {
+        fenced = await this.checkFences(em, batch);
+        for (const q of batch) if (!fenced.has(q.lane)) await q.write.apply(em);
+      });
+    } catch (cause) {
+      const err = new CommitFailedError(cause);
+      const failed = new Set(batch.map((q) => q.lane));
+      for (const q of batch) q.reject(err);
+      for (const lane of failed) lane.fail(err);
+      return;
+    }
+    let committed = 0;
+    const lanes = new Set<CommitLane>();
+    for (const q of batch) {
+      const fence = fenced.get(q.lane);
+      if (fence) {
+        q.reject(fence);
+      } else {
+        committed++;
+        q.lane.writes++;
+        lanes.add(q.lane);
+        q.resolve();
+      }
+    }
+    for (const lane of lanes) lane.batches++;
+    for (const [lane, err] of fenced) lane.fail(err);
+    if (committed > 0) {
+      this.batches++;
+      this.writes += committed;
+    }
+  }
+
+  private async checkFences(em: EntityManager, batch: Queued[]): Promise<Map<CommitLane, FencedError>> {
+    const lanes = [...new Set(batch.map((q) => q.lane))];
+    const current = await Fences.current(em, [...new Set(lanes.map((l) => l.partition))]);
+    const fenced = new Map<CommitLane, FencedError>();
+    for (const lane of lanes) {
+      const epoch = current.get(lane.partition);
+      if (epoch !== lane.epoch) fenced.set(lane, new FencedError(lane.partition, lane.epoch, epoch));
+    }
+    return fenced;
+  }
+}
+
+/** The committer as one partition worker incarnation sees it. */
+export class CommitLane {
+  private failure: unknown;
+  /** Transactions this lane had writes in, and its writes committed. */
+  batches = 0;
+  writes = 0;
+
+  constructor(
+    private readonly committer: GroupCommitter,
+    readonly partition: number,
+    readonly epoch: number,
     private readonly onFatal: (err: unknown) => void,
   ) {}
 
@@ -38,47 +203,22 @@ export class Committer {
     return this.failure !== undefined;
   }
 
-  get depth(): number {
-    return this.queue.length;
-  }
-
-  /** Resolves once the write is committed; rejects if its transaction (or an earlier one) failed. */
+  /** Resolves once the write is committed; rejects if its transaction (or an earlier one of this lane) failed. */
   commit(write: Write): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ write, resolve, reject });
-      if (!this.flushing) {
-        this.flushing = true;
-        setImmediate(() => void this.drain());
-      }
-    });
+    return this.committer.enqueue(this, write);
   }
 
-  /** Fails everything queued; used when the worker stops abruptly. */
+  /** Fails everything this lane has queued and refuses what comes next; used when the worker stops. */
   abort(reason: unknown): void {
     if (this.failure === undefined) this.failure = reason;
-    const queued = this.queue;
-    this.queue = [];
-    for (const q of queued) q.reject(reason);
+    this.committer.dropQueued(this, reason);
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0 && this.failure === undefined) {
-      const batch = this.queue.splice(0, this.batchMax);
-      try {
-        await this.orm.em.fork().transactional(async (em) => {
-          await Fences.check(em, this.partition, this.epoch);
-          for (const q of batch) await q.write.apply(em);
-        });
-        this.batches++;
-        this.writes += batch.length;
-        for (const q of batch) q.resolve();
-      } catch (err) {
-        for (const q of batch) q.reject(err);
-        this.abort(err);
-        this.onFatal(err);
-      }
-    }
-    this.flushing = false;
+  /** @internal a write of this lane failed: abort, and tell the worker (once). */
+  fail(err: unknown): void {
+    const first = this.failure === undefined;
+    this.abort(err);
+    if (first) this.onFatal(err);
   }
 }

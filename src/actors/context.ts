@@ -1,18 +1,21 @@
 import type { Logger } from '../log.js';
-import type { EventPublisher } from '../messaging/event-publisher.js';
 import type { DomainEvent } from '../protocol/events.js';
 import type { CommandReply } from '../protocol/replies.js';
 import type { ResourceCache } from '../storage/cache.js';
 import type { Queries } from '../storage/queries.js';
-import type { Committer, Write } from './committer.js';
+import type { CommitLane, Write } from './committer.js';
+import type { Completer } from './completer.js';
 import type { Delivery } from './delivery.js';
+import type { StateLoader } from './state-loader.js';
 
 /** What an actor needs from its partition worker. */
 export interface ActorContext {
   readonly partition: number;
   readonly queries: Queries;
-  readonly committer: Committer;
-  readonly events: EventPublisher;
+  /** Activation reads (parent id, highest number), batched across actors. */
+  readonly loader: StateLoader;
+  readonly committer: CommitLane;
+  readonly completer: Completer;
   readonly cache: ResourceCache;
   readonly log: Logger;
   /** The row version of the command at commands-stream sequence `seq` (service-owned, monotonic even if the commands stream is recreated). */
@@ -26,21 +29,9 @@ export interface Outcome {
   cache: Array<readonly [string, unknown]>;
 }
 
-/**
- * After-commit pipeline, in this order: reply (the write is durable, the client may have its 201 at once),
- * overwrite the read cache, publish the events, then ack. If events cannot be published the command is
- * handed back; its redelivery finds the committed row and publishes them again.
- */
-export async function complete(ctx: ActorContext, delivery: Delivery, outcome: Outcome): Promise<void> {
-  delivery.reply(outcome.reply);
-  await ctx.cache.put(outcome.cache);
-  try {
-    if (outcome.events.length > 0) await ctx.events.publish(outcome.events, ctx.partition);
-    delivery.ack();
-  } catch (err) {
-    ctx.log.warn({ err, command: delivery.envelope.id }, 'events not published; command handed back for redelivery');
-    delivery.nak(1000);
-  }
+/** Completes a command whose effect is durable (just committed, or found from an earlier attempt). */
+export function complete(ctx: ActorContext, delivery: Delivery, outcome: Outcome): Promise<void> {
+  return ctx.completer.complete(ctx.partition, delivery, outcome);
 }
 
 /** Refusal without a write (unknown parent, …): answer and ack. */

@@ -17,7 +17,7 @@ export class Delivery {
     private readonly onSettled: (d: Delivery) => void,
   ) {}
 
-  /** Commands-stream sequence: the version of whatever this command writes. */
+  /** Commands-stream sequence of this delivery (the partition worker turns it into a row version). */
   get seq(): number {
     return this.msg.seq;
   }

@@ -6,14 +6,15 @@ import { decodeJson } from '../messaging/nats.js';
 import { actorOf, isCommandEnvelope, type CommandEnvelope } from '../protocol/commands.js';
 import { routingKeyOf } from '../protocol/partition.js';
 import type { Names } from '../protocol/subjects.js';
+import type { Orm } from '../storage/orm.js';
 import { commandStreamIncarnation, commandVersion } from '../storage/command-streams.js';
 import { FencedError } from '../storage/fences.js';
 import { ApplicationActor } from './application-actor.js';
 import { ChatActor } from './chat-actor.js';
-import { Committer } from './committer.js';
+import type { CommitLane, GroupCommitter } from './committer.js';
 import type { ActorContext } from './context.js';
 import { Delivery } from './delivery.js';
-import { Region } from './region.js';
+import { Region, type ActorBudget } from './region.js';
 import { RegistrarActor } from './registrar-actor.js';
 
 const PULL_EXPIRES_MS = 1000;
@@ -28,7 +29,10 @@ export interface WorkerDeps {
   config: Config;
   log: Logger;
   base: Omit<ActorContext, 'partition' | 'committer' | 'log' | 'versionOf'>;
-  orm: ConstructorParameters<typeof Committer>[0];
+  orm: Orm;
+  committer: GroupCommitter;
+  /** Live actors of the whole process (ACTOR_MAX_ACTIVE). */
+  budget: ActorBudget;
 }
 
 /**
@@ -41,7 +45,7 @@ export interface WorkerDeps {
 export class PartitionWorker {
   private readonly unsettled = new Set<Delivery>();
   private readonly region: Region<AnyActor>;
-  private readonly committer: Committer;
+  private readonly committer: CommitLane;
   private readonly ctx: ActorContext;
   private readonly log: Logger;
   private running = true;
@@ -66,12 +70,12 @@ export class PartitionWorker {
     private readonly deps: WorkerDeps,
   ) {
     this.log = deps.log.child({ partition, epoch });
-    this.committer = new Committer(deps.orm, partition, epoch, deps.config.commitBatchMax, (err) => this.crash(err));
+    this.committer = deps.committer.lane(partition, epoch, (err) => this.crash(err));
     this.ctx = {
       ...deps.base, partition, committer: this.committer, log: this.log,
       versionOf: (seq) => commandVersion(this.incarnation, seq),
     };
-    this.region = new Region<AnyActor>((key) => this.spawn(key), deps.config.actorIdleMs, deps.config.actorMaxActive);
+    this.region = new Region<AnyActor>((key) => this.spawn(key), deps.config.actorIdleMs, deps.budget);
   }
 
   get liveActors(): number {

@@ -5,11 +5,52 @@ export interface RegionStats {
   passivations: number;
 }
 
+/** How many idle candidates one eviction pass looks at before giving up (the rest are busy). */
+const EVICTION_SCAN = 256;
+
+/**
+ * The live actors of the whole process, least recently used first, across the regions of all its
+ * partition workers: ACTOR_MAX_ACTIVE bounds the process, however many partitions it owns.
+ */
+export class ActorBudget {
+  private readonly lru = new Map<Actor, { region: Region<Actor>; key: string }>();
+
+  constructor(readonly maxActive: number) {}
+
+  get size(): number {
+    return this.lru.size;
+  }
+
+  touch(actor: Actor, region: Region<Actor>, key: string): void {
+    this.lru.delete(actor);
+    this.lru.set(actor, { region, key });
+  }
+
+  remove(actor: Actor): void {
+    this.lru.delete(actor);
+  }
+
+  /**
+   * Passivates idle actors, least recently used first, until at most `maxActive` are live — never `keep`,
+   * the actor being activated (it is idle only because its command is not told yet: passivating it would
+   * let the next command start a second incarnation beside it). When the oldest actors are busy the
+   * process stays above the bound until they settle; the next activation or reap brings it back.
+   */
+  shrink(keep: Actor): void {
+    let scanned = 0;
+    for (const [actor, { region, key }] of this.lru) {
+      if (this.lru.size <= this.maxActive || ++scanned > EVICTION_SCAN) return;
+      if (actor !== keep && actor.idle) region.passivate(key, actor);
+    }
+  }
+}
+
 /**
  * The live actors of one partition worker, by key. An actor starts on its first command (activation) and is
- * passivated when idle for `idleMs`, or — least recently used first — when more than `maxActive` are live.
- * Only idle actors are passivated (empty mailbox, nothing uncommitted), so no command is ever dropped: a
- * command for a passivated actor simply activates a new incarnation, which reloads its state from MySQL.
+ * passivated when idle for `idleMs`, or — least recently used first, over the whole process — when more
+ * than the budget's `maxActive` are live. Only idle actors are passivated (empty mailbox, nothing
+ * uncommitted), so no command is ever dropped: a command for a passivated actor simply activates a new
+ * incarnation, which reloads its state from MySQL.
  */
 export class Region<A extends Actor> {
   private readonly actors = new Map<string, A>();
@@ -18,7 +59,7 @@ export class Region<A extends Actor> {
   constructor(
     private readonly create: (key: string) => A,
     private readonly idleMs: number,
-    private readonly maxActive: number,
+    private readonly budget: ActorBudget,
   ) {}
 
   get size(): number {
@@ -30,12 +71,15 @@ export class Region<A extends Actor> {
     let actor = this.actors.get(key);
     if (actor) {
       this.actors.delete(key);
-    } else {
-      actor = this.create(key);
-      this.stats.activations++;
+      this.actors.set(key, actor);
+      this.budget.touch(actor, this, key);
+      return actor;
     }
+    actor = this.create(key);
+    this.stats.activations++;
     this.actors.set(key, actor);
-    if (this.actors.size > this.maxActive) this.shrink(key);
+    this.budget.touch(actor, this, key);
+    if (this.budget.size > this.budget.maxActive) this.budget.shrink(actor);
     return actor;
   }
 
@@ -43,29 +87,21 @@ export class Region<A extends Actor> {
   reap(now = Date.now()): void {
     for (const [key, actor] of this.actors) {
       if (now - actor.lastUsed < this.idleMs) break; // map order is least recently used first
-      if (actor.idle) this.passivate(key);
+      if (actor.idle) this.passivate(key, actor);
     }
   }
 
+  /** Drops every actor (the worker stopped; nothing of it may run any more). */
   clear(): void {
+    for (const actor of this.actors.values()) this.budget.remove(actor);
     this.actors.clear();
   }
 
-  /**
-   * Passivates idle actors, least recently used first, until at most `maxActive` are live — never `keep`, the
-   * actor `get` is about to return (it is idle only because its command is not told yet: passivating it would
-   * let the next command start a second incarnation beside it). When every other actor is busy the region
-   * stays above the bound until they settle; `reap` and later calls bring it back.
-   */
-  private shrink(keep: string): void {
-    for (const [key, actor] of this.actors) {
-      if (this.actors.size <= this.maxActive) return;
-      if (key !== keep && actor.idle) this.passivate(key);
-    }
-  }
-
-  private passivate(key: string): void {
+  /** @internal used by the budget, and by `reap` */
+  passivate(key: string, actor: Actor): void {
+    if (this.actors.get(key) !== actor) return;
     this.actors.delete(key);
+    this.budget.remove(actor);
     this.stats.passivations++;
   }
 }

@@ -2,6 +2,7 @@ import { newApplicationToken } from '../domain/tokens.js';
 import type { CreateApplication } from '../protocol/commands.js';
 import { Application } from '../storage/entities/index.js';
 import { CreatingActor } from './actor.js';
+import { textBytes } from './committer.js';
 import { commitThenComplete, type ActorContext, type Outcome } from './context.js';
 import type { Delivery } from './delivery.js';
 import { applicationSnapshot, rowOf } from './snapshots.js';
@@ -35,6 +36,7 @@ export class RegistrarActor extends CreatingActor {
           this,
           delivery,
           {
+            bytes: textBytes(command.name ?? ''),
             apply: (em) => {
               entity = em.create(Application, {
                 token: newApplicationToken(), name: command.name, chatsCount: 0,

@@ -30,9 +30,12 @@ export interface SendOptions {
 export class CommandBus {
   private readonly instance = randomUUID().replace(/-/g, '').slice(0, 12);
   private readonly pending = new Map<string, Pending>();
+  private outbox: Array<[string, Uint8Array]> = [];
+  private readonly js: JetStreamClient;
   private seq = 0;
   private sub?: Subscription;
-  private readonly js: JetStreamClient;
+  /** False between a disconnect and the next reconnect: writes then fail fast instead of waiting for a timeout. */
+  private connected = true;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -45,6 +48,12 @@ export class CommandBus {
   }
 
   start(): void {
+    void (async () => {
+      for await (const status of this.nc.status()) {
+        if (status.type === 'disconnect') this.connected = false;
+        else if (status.type === 'reconnect') this.connected = true;
+      }
+    })();
     const prefix = this.names.replyPrefix(this.instance);
     this.sub = this.nc.subscribe(`${prefix}.*`, {
       callback: (err, msg) => {
@@ -58,6 +67,26 @@ export class CommandBus {
           this.log.error({ err: decodeErr }, 'undecodable command reply');
         }
       },
+    });
+  }
+
+  /**
+   * Publishes at the end of this turn of the event loop, together with the commands of every other request
+   * handled in it: one socket write for all of them instead of one each.
+   */
+  private publishSoon(subject: string, data: Uint8Array): void {
+    if (this.outbox.push([subject, data]) > 1) return;
+    setImmediate(() => {
+      const out = this.outbox;
+      this.outbox = [];
+      for (const [s, d] of out) {
+        try {
+          this.nc.publish(s, d);
+        } catch (err) {
+          // the connection closed meanwhile: the request ends as an unconfirmed write (503 timeout)
+          this.log.warn({ err, subject: s }, 'command publish failed');
+        }
+      }
     });
   }
 
@@ -95,10 +124,20 @@ export class CommandBus {
     });
 
     try {
-      // msgID is per attempt: the client library's own publish retries are deduplicated by JetStream;
-      // a client retry (same Idempotency-Key, new attempt) is deduplicated by the actor on the command id.
-      const ack = await this.js.publish(subject, encodeJson(envelope), { msgID: randomUUID(), timeout: Math.min(this.timeoutMs, 5000) });
-      opts.onPublished?.(ack.seq);
+      if (!this.connected || this.nc.isClosed()) throw new Error('not connected to NATS');
+      if (opts.onPublished) {
+        // a keyed request needs the stream position of its attempt (see `first_seq`): wait for the PubAck.
+        // msgID is per attempt: the client library's own publish retries are deduplicated by JetStream; a
+        // client retry (same Idempotency-Key, new attempt) is deduplicated by the actor on the command id.
+        const ack = await this.js.publish(subject, encodeJson(envelope), { msgID: randomUUID(), timeout: Math.min(this.timeoutMs, 5000) });
+        opts.onPublished(ack.seq);
+      } else {
+        // A plain publish: the stream stores it, and the actor's reply (sent after COMMIT) is the only
+        // confirmation that counts, so waiting for JetStream's PubAck as well would add a round trip per
+        // write and prove nothing more. A command that never reaches the stream ends as a 503 `timeout`
+        // like any other unconfirmed write, and a retry is safe with an Idempotency-Key.
+        this.publishSoon(subject, encodeJson(envelope));
+      }
     } catch (err) {
       const waiter = this.pending.get(waitId);
       if (waiter) {

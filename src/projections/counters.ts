@@ -29,21 +29,34 @@ export function maxima(batch: readonly Delivered[]): CounterMaxima {
   return { chats, messages };
 }
 
+/** A derived table of literal rows, portable between MySQL 8 and MariaDB: `SELECT ? AS a, ? AS b UNION ALL SELECT ?, ?`. */
+function rows(columns: readonly string[], count: number): string {
+  const first = `SELECT ${columns.map((c) => `? AS ${c}`).join(', ')}`;
+  const next = `SELECT ${columns.map(() => '?').join(', ')}`;
+  return [first, ...new Array<string>(count - 1).fill(next)].join(' UNION ALL ');
+}
+
 const sql = {
   applicationIds: (n: number): string => `SELECT id, token FROM applications WHERE token IN (${new Array(n).fill('?').join(', ')})`,
-  raiseChatsCount: 'UPDATE applications SET chats_count = GREATEST(chats_count, ?) WHERE token = ?',
-  raiseMessagesCount: 'UPDATE chats SET messages_count = GREATEST(messages_count, ?) WHERE application_id = ? AND number = ?',
+  raiseChatsCounts: (n: number): string => `UPDATE applications a JOIN (${rows(['token', 'top'], n)}) v ON a.token = v.token
+    SET a.chats_count = GREATEST(a.chats_count, v.top)`,
+  raiseMessagesCounts: (n: number): string => `UPDATE chats c JOIN (${rows(['application_id', 'number', 'top'], n)}) v
+    ON c.application_id = v.application_id AND c.number = v.number SET c.messages_count = GREATEST(c.messages_count, v.top)`,
 } as const;
 
-const PARALLEL_UPDATES = 4;
+/** Parents raised by one statement. */
+const UPDATE_CHUNK = 500;
+/** A statement that deadlocked with another projections process's is tried again this many times. */
+const DEADLOCK_RETRIES = 3;
 
 /**
  * chats_count and messages_count from ChatCreated / MessageCreated. Numbers are gapless, so a parent's
  * count is the highest child number it has: each flush raises every touched parent once to the highest
  * number of the batch (`GREATEST`), which can neither count a redelivered event twice nor go above the
- * truth (the child exists, its event is published after its commit). Each UPDATE is a single-row
- * autocommit statement by unique key: it holds one row lock at a time, so it cannot deadlock with the
- * actors' transactions.
+ * truth (the child exists, its event is published after its commit). One autocommit UPDATE per table and
+ * flush (joined with the batch's rows, up to UPDATE_CHUNK parents) instead of one per parent: a flush over a
+ * thousand chats is one statement and one log flush. Rows are sent in key order so that two projections
+ * processes lock shared rows in the same order; a deadlock is retried.
  */
 export class CountersProjection {
   readonly runner: ProjectionRunner;
@@ -77,8 +90,15 @@ export class CountersProjection {
     return this.runner.stop();
   }
 
-  private execute(query: string, params: unknown[]): Promise<unknown> {
-    return this.orm.em.getConnection().execute(query, params, 'run');
+  private async execute(query: string, params: unknown[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.orm.em.getConnection().execute(query, params, 'run');
+        return;
+      } catch (err) {
+        if (attempt >= DEADLOCK_RETRIES || (err as { errno?: number }).errno !== 1213) throw err;
+      }
+    }
   }
 
   private async resolveApplicationIds(tokens: string[]): Promise<void> {
@@ -95,14 +115,21 @@ export class CountersProjection {
   async apply(batch: readonly Delivered[]): Promise<void> {
     const { chats, messages } = maxima(batch);
     await this.resolveApplicationIds([...new Set([...messages.values()].map((m) => m.token))]);
-    const updates: Array<[string, unknown[]]> = [];
-    for (const [token, max] of chats) updates.push([sql.raiseChatsCount, [max, token]]);
+    // sorted by key, so that two projections processes lock the rows they share in the same order
+    const chatRows = [...chats].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([token, max]) => [token, max]);
+    const messageRows: Array<[number, number, number]> = [];
     for (const m of messages.values()) {
       const applicationId = this.applicationIds.get(m.token);
-      if (applicationId !== undefined) updates.push([sql.raiseMessagesCount, [m.max, applicationId, m.chat]]);
+      if (applicationId !== undefined) messageRows.push([applicationId, m.chat, m.max]);
     }
-    for (let i = 0; i < updates.length; i += PARALLEL_UPDATES) {
-      await Promise.all(updates.slice(i, i + PARALLEL_UPDATES).map(([q, p]) => this.execute(q, p)));
+    messageRows.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    for (let i = 0; i < chatRows.length; i += UPDATE_CHUNK) {
+      const chunk = chatRows.slice(i, i + UPDATE_CHUNK);
+      await this.execute(sql.raiseChatsCounts(chunk.length), chunk.flat());
+    }
+    for (let i = 0; i < messageRows.length; i += UPDATE_CHUNK) {
+      const chunk = messageRows.slice(i, i + UPDATE_CHUNK);
+      await this.execute(sql.raiseMessagesCounts(chunk.length), chunk.flat());
     }
   }
 }

@@ -1,8 +1,8 @@
 import { AckPolicy, DeliverPolicy, nanos, type ConsumerConfig, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
 import type { Logger } from '../log.js';
-import type { DomainEvent } from '../protocol/events.js';
+import { eventsOf, type DomainEvent } from '../protocol/events.js';
 
-/** One event of a batch, with its EVENTS stream sequence. */
+/** One event of a batch, with the EVENTS stream sequence of the message that carried it. */
 export interface Delivered {
   event: DomainEvent;
   seq: number;
@@ -89,7 +89,7 @@ export class ProjectionRunner {
       const delivered: Delivered[] = [];
       for (const m of batch) {
         try {
-          delivered.push({ event: m.json<DomainEvent>(), seq: m.seq });
+          for (const event of eventsOf(m.json<unknown>())) delivered.push({ event, seq: m.seq });
         } catch (err) {
           this.log.error({ err, seq: m.seq, subject: m.subject }, 'undecodable event dropped');
           m.term();

@@ -53,3 +53,17 @@ export function eventId(event: DomainEvent): string {
     }
   }
 }
+
+/**
+ * On the EVENTS stream one message carries the events of one kind and partition that one group commit
+ * produced: `{ "events": [...] }` (a bare event object, the format of earlier versions, is read too).
+ * Projections are idempotent by version, so a batch published again after a redelivery is harmless.
+ */
+export interface EventBatch {
+  events: DomainEvent[];
+}
+
+export function eventsOf(decoded: unknown): DomainEvent[] {
+  if (typeof decoded === 'object' && decoded !== null && Array.isArray((decoded as EventBatch).events)) return (decoded as EventBatch).events;
+  return [decoded as DomainEvent];
+}

@@ -1,5 +1,5 @@
 import { DeliverPolicy, type NatsConnection } from 'nats';
-import type { DomainEvent } from '../protocol/events.js';
+import { eventsOf } from '../protocol/events.js';
 import type { Names } from '../protocol/subjects.js';
 import type { Orm } from '../storage/orm.js';
 import { indexedMessage, type IndexedMessage } from './documents.js';
@@ -134,8 +134,9 @@ async function replay(opts: ReindexOptions, target: string, fromSeq: number, onB
     let reached = false;
     const batch = await consumer.fetch({ max_messages: 1000, expires: 2000 });
     for await (const m of batch) {
-      const event = m.json<DomainEvent>();
-      if (event.type === 'MessageCreated' || event.type === 'MessageUpdated') docs.push(indexedMessage(event));
+      for (const event of eventsOf(m.json<unknown>())) {
+        if (event.type === 'MessageCreated' || event.type === 'MessageUpdated') docs.push(indexedMessage(event));
+      }
       if (m.seq >= until || m.info.pending === 0) reached = true;
     }
     await bulkWithRetry(opts.engine, target, docs);

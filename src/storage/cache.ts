@@ -20,6 +20,7 @@ export class ResourceCache {
   static connect(url: string, namespace: string, ttlSeconds: number, log: Logger): ResourceCache {
     const redis = new Redis(url, {
       lazyConnect: false,
+      enableAutoPipelining: true, // commands of one tick go out in one write
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       commandTimeout: 250,

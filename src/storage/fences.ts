@@ -11,7 +11,7 @@ export class FencedError extends Error {
 /**
  * Partition fencing tokens in MySQL. `advance` (on winning a lease) bumps the epoch under an exclusive
  * row lock, so it waits for any commit of the previous owner still in progress; `check` (inside every
- * group commit) takes a shared lock and fails the transaction if a newer owner has advanced it.
+ * group commit) reads it under a shared lock; writes of a partition whose epoch moved on are refused.
  */
 export class Fences {
   constructor(private readonly orm: Orm) {}
@@ -28,14 +28,19 @@ export class Fences {
     });
   }
 
-  static async check(em: EntityManager, partition: number, epoch: number): Promise<void> {
+  /**
+   * The current epoch of each of `partitions`, read under a shared lock inside the caller's transaction: a
+   * newer owner's `advance` waits for that transaction, so a commit that saw its own epoch here cannot be
+   * overtaken by a takeover.
+   */
+  static async current(em: EntityManager, partitions: readonly number[]): Promise<Map<number, number>> {
+    if (partitions.length === 0) return new Map();
     const rows = (await em.getConnection().execute(
-      'SELECT epoch FROM partition_fences WHERE partition_no = ? LOCK IN SHARE MODE',
-      [partition],
+      `SELECT partition_no, epoch FROM partition_fences WHERE partition_no IN (${partitions.map(() => '?').join(', ')}) LOCK IN SHARE MODE`,
+      [...partitions],
       'all',
       em.getTransactionContext(),
-    )) as { epoch: number }[];
-    const current = rows[0] === undefined ? undefined : Number(rows[0].epoch);
-    if (current !== epoch) throw new FencedError(partition, epoch, current);
+    )) as { partition_no: number; epoch: number }[];
+    return new Map(rows.map((r) => [Number(r.partition_no), Number(r.epoch)]));
   }
 }

@@ -98,3 +98,9 @@ export async function migrate(databaseUrl: string, log: Logger): Promise<void> {
 export async function openOrm(databaseUrl: string, poolSize: number, sessionIdleSeconds?: number): Promise<Orm> {
   return MikroORM.init(ormOptions(databaseUrl, poolSize, sessionIdleSeconds));
 }
+
+/** The server's max_allowed_packet: the largest statement it accepts. */
+export async function maxAllowedPacket(orm: Orm): Promise<number> {
+  const rows = (await orm.em.getConnection().execute('SELECT @@max_allowed_packet AS max', [], 'all')) as { max: number | string }[];
+  return Number(rows[0]?.max ?? 4 * 1024 * 1024);
+}

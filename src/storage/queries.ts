@@ -2,6 +2,21 @@ import { UnavailableError } from '../domain/errors.js';
 import type { Orm } from './orm.js';
 import type { ApplicationRow, ChatRow, MessageRow } from './presenters.js';
 
+export interface ApplicationState {
+  applicationId: number;
+  /** Highest chat number in MySQL (0 when none). */
+  lastChat: number;
+}
+
+export interface ChatState {
+  chatId: number;
+  applicationId: number;
+  /** Highest message number in MySQL (0 when none). */
+  lastMessage: number;
+}
+
+const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+
 /**
  * Every read the service makes, as plain SQL over unique or primary keys (see test/storage/explain.test.ts:
  * none of them scans). Lists are keyset-paginated: `after` is exclusive, and one extra row tells whether
@@ -40,8 +55,12 @@ export class Queries {
     chatByCommandId: `SELECT c.id, c.application_id, c.number, c.name, c.messages_count, c.version, c.created_at, c.updated_at
       FROM chats c WHERE c.command_id = ?`,
     messageByCommandId: 'SELECT id, chat_id, number, body, version, created_at, updated_at FROM messages WHERE command_id = ?',
-    lastChatNumber: 'SELECT MAX(number) AS last FROM chats WHERE application_id = ?',
-    lastMessageNumber: 'SELECT MAX(number) AS last FROM messages WHERE chat_id = ?',
+    /** Actor activation, many at once: ids and highest chat number of applications by token. */
+    applicationStates: (tokens: number): string => `SELECT a.id, a.token, (SELECT MAX(c.number) FROM chats c WHERE c.application_id = a.id) AS last_chat
+      FROM applications a WHERE a.token IN (${marks(tokens)})`,
+    /** Actor activation, many at once: ids and highest message number of chats of one application. */
+    chatStates: (chats: number): string => `SELECT c.id, c.application_id, c.number, (SELECT MAX(m.number) FROM messages m WHERE m.chat_id = c.id) AS last_message
+      FROM chats c JOIN applications a ON a.id = c.application_id WHERE a.token = ? AND c.number IN (${marks(chats)})`,
   } as const;
 
   applicationByToken(token: string): Promise<ApplicationRow | undefined> {
@@ -84,14 +103,19 @@ export class Queries {
     return this.one(Queries.sql.messageByCommandId, [commandId]);
   }
 
-  async lastChatNumber(applicationId: number): Promise<number> {
-    const row = await this.one<{ last: number | null }>(Queries.sql.lastChatNumber, [applicationId]);
-    return Number(row?.last ?? 0);
+  /** What an application actor loads on activation, for many applications in one query. */
+  async applicationStates(tokens: readonly string[]): Promise<Map<string, ApplicationState>> {
+    const rows = await this.all<{ id: number; token: string; last_chat: number | null }>(Queries.sql.applicationStates(tokens.length), [...tokens]);
+    return new Map(rows.map((r) => [r.token, { applicationId: Number(r.id), lastChat: Number(r.last_chat ?? 0) }]));
   }
 
-  async lastMessageNumber(chatId: number): Promise<number> {
-    const row = await this.one<{ last: number | null }>(Queries.sql.lastMessageNumber, [chatId]);
-    return Number(row?.last ?? 0);
+  /** What a chat actor loads on activation, for many chats of one application in one query; keyed by chat number. */
+  async chatStates(token: string, numbers: readonly number[]): Promise<Map<number, ChatState>> {
+    const rows = await this.all<{ id: number; application_id: number; number: number; last_message: number | null }>(
+      Queries.sql.chatStates(numbers.length),
+      [token, ...numbers],
+    );
+    return new Map(rows.map((r) => [Number(r.number), { chatId: Number(r.id), applicationId: Number(r.application_id), lastMessage: Number(r.last_message ?? 0) }]));
   }
 
   async ping(): Promise<boolean> {

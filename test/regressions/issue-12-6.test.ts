@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { GroupCommitter } from '../../src/actors/committer.js';
+import { Completer } from '../../src/actors/completer.js';
+import { ActorBudget } from '../../src/actors/region.js';
+import { StateLoader } from '../../src/actors/state-loader.js';
 import { PartitionWorker, type WorkerDeps } from '../../src/actors/partition-worker.js';
 import { createLogger } from '../../src/log.js';
 import { EventPublisher } from '../../src/messaging/event-publisher.js';
@@ -29,9 +33,12 @@ test('a command published while a lost worker stops is served by the next owner,
   const cache = ResourceCache.connect(REDIS_URL, namespace, config.cacheTtlSeconds, log);
   t.after(() => cache.close());
   const ns = names(namespace);
+  const queries = new Queries(orm);
   const deps: WorkerDeps = {
     nc, names: ns, config, log, orm,
-    base: { queries: new Queries(orm), events: new EventPublisher(nc.jetstream(), ns), cache },
+    committer: new GroupCommitter(orm, { batchMax: 500, batchBytes: 1 << 20, pipeline: 2 }),
+    budget: new ActorBudget(1000),
+    base: { queries, loader: new StateLoader(queries), completer: new Completer(cache, new EventPublisher(nc.jetstream(), ns, 1 << 19), log), cache },
   };
   const fences = new Fences(orm);
   const startWorker = async (): Promise<PartitionWorker> => {

@@ -39,8 +39,8 @@ test('every query uses an index (EXPLAIN has no full scan)', async (t) => {
     ['applicationByCommandId', sql.applicationByCommandId, ['cmd-app-3']],
     ['chatByCommandId', sql.chatByCommandId, ['cmd-chat-3']],
     ['messageByCommandId', sql.messageByCommandId, ['cmd-msg-3']],
-    ['lastChatNumber', sql.lastChatNumber, [3]],
-    ['lastMessageNumber', sql.lastMessageNumber, [3]],
+    ['applicationStates', sql.applicationStates(3), ['tok3', 'tok4', 'tok5']],
+    ['chatStates', sql.chatStates(3), ['tok3', 2, 52, 102]],
   ];
   assert.equal(cases.length, Object.keys(sql).length, 'every query in Queries.sql is checked');
   for (const [name, statement, params] of cases) {
