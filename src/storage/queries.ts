@@ -15,6 +15,14 @@ export interface ChatState {
   lastMessage: number;
 }
 
+/**
+ * Keyset page of numbered children: numbers are gapless, so the page after `after` is the range
+ * after+1 … after+limit, asked as such (`BETWEEN`): MariaDB then seeks the (parent, number) index to the
+ * page (a range of `limit` entries), where `number > ?` alone made it walk the parent's entries from its
+ * first one (a ref scan with a filter: 4 ms for a page deep into a chat of 100,000 messages).
+ */
+const page = (after: number, limit: number): [number, number, number] => [after + 1, after + limit, limit];
+
 const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 
 /**
@@ -45,12 +53,12 @@ export class Queries {
     chatByNumber: `SELECT c.id, c.application_id, c.number, c.name, c.messages_count, c.version, c.created_at, c.updated_at
       FROM chats c JOIN applications a ON a.id = c.application_id WHERE a.token = ? AND c.number = ?`,
     chatsAfter: `SELECT id, application_id, number, name, messages_count, version, created_at, updated_at FROM chats
-      WHERE application_id = ? AND number > ? ORDER BY number LIMIT ?`,
+      WHERE application_id = ? AND number BETWEEN ? AND ? ORDER BY number LIMIT ?`,
     messageByNumber: `SELECT m.id, m.chat_id, m.number, m.body, m.version, m.created_at, m.updated_at
       FROM messages m JOIN chats c ON c.id = m.chat_id JOIN applications a ON a.id = c.application_id
       WHERE a.token = ? AND c.number = ? AND m.number = ?`,
     messagesAfter: `SELECT id, chat_id, number, body, version, created_at, updated_at FROM messages
-      WHERE chat_id = ? AND number > ? ORDER BY number LIMIT ?`,
+      WHERE chat_id = ? AND number BETWEEN ? AND ? ORDER BY number LIMIT ?`,
     applicationByCommandId: 'SELECT id, token, name, chats_count, version, created_at, updated_at FROM applications WHERE command_id = ?',
     chatByCommandId: `SELECT c.id, c.application_id, c.number, c.name, c.messages_count, c.version, c.created_at, c.updated_at
       FROM chats c WHERE c.command_id = ?`,
@@ -79,7 +87,7 @@ export class Queries {
   }
 
   listChats(applicationId: number, after: number, limit: number): Promise<ChatRow[]> {
-    return this.all(Queries.sql.chatsAfter, [applicationId, after, limit]);
+    return this.all(Queries.sql.chatsAfter, [applicationId, ...page(after, limit)]);
   }
 
   messageByNumber(token: string, chatNumber: number, number: number): Promise<MessageRow | undefined> {
@@ -87,7 +95,7 @@ export class Queries {
   }
 
   listMessages(chatId: number, after: number, limit: number): Promise<MessageRow[]> {
-    return this.all(Queries.sql.messagesAfter, [chatId, after, limit]);
+    return this.all(Queries.sql.messagesAfter, [chatId, ...page(after, limit)]);
   }
 
   /** Rows an earlier attempt of the same command created (redelivery or an Idempotency-Key retry). */

@@ -33,9 +33,9 @@ test('every query uses an index (EXPLAIN has no full scan)', async (t) => {
     ['applicationsFirst', sql.applicationsFirst, [100]],
     ['applicationsAfter', sql.applicationsAfter, [3, 100]],
     ['chatByNumber', sql.chatByNumber, ['tok3', 2]],
-    ['chatsAfter', sql.chatsAfter, [3, 0, 100]],
+    ['chatsAfter', sql.chatsAfter, [3, 1, 100, 100]],
     ['messageByNumber', sql.messageByNumber, ['tok3', 2, 7]],
-    ['messagesAfter', sql.messagesAfter, [3, 0, 100]],
+    ['messagesAfter', sql.messagesAfter, [3, 1, 100, 100]],
     ['applicationByCommandId', sql.applicationByCommandId, ['cmd-app-3']],
     ['chatByCommandId', sql.chatByCommandId, ['cmd-chat-3']],
     ['messageByCommandId', sql.messageByCommandId, ['cmd-msg-3']],
@@ -49,4 +49,29 @@ test('every query uses an index (EXPLAIN has no full scan)', async (t) => {
       assert.notEqual(row.type, 'ALL', `${name}: full scan of ${row.table} (${JSON.stringify(row)})`);
     }
   }
+});
+
+/**
+ * A page deep into a long chat seeks to its first number: the plan is a range over (chat_id, number) of about
+ * `limit` entries, not a walk of the chat's entries from its first one (what `number > ?` alone got).
+ */
+test('a page of messages deep into a long chat is an index range of the page, not a scan of the chat', async (t) => {
+  const namespace = uniqueName();
+  const config = testConfig(namespace);
+  t.after(() => dropDeployment(namespace));
+  await migrate(config.databaseUrl, createLogger('silent'));
+  const db = await openDb(namespace);
+  t.after(() => db.end());
+  const now = new Date();
+  await db.query('INSERT INTO applications (token, name, command_id, version, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)', ['tok', 'app', 'cmd-app', now, now]);
+  await db.query('INSERT INTO chats (application_id, number, name, command_id, version, created_at, updated_at) VALUES (1, 1, NULL, ?, 1, ?, ?)', ['cmd-chat', now, now]);
+  for (let from = 1; from <= 20_000; from += 5000) {
+    const values = Array.from({ length: 5000 }, (_, i) => [1, from + i, `body ${from + i}`, `cmd-msg-${from + i}`, 1, now, now]);
+    await db.query('INSERT INTO messages (chat_id, number, body, command_id, version, created_at, updated_at) VALUES ?', [values]);
+  }
+  await db.query('ANALYZE TABLE messages');
+  const [plan] = await db.query(`EXPLAIN ${Queries.sql.messagesAfter}`, [1, 15_001, 15_100, 100]);
+  const [row] = plan as Array<{ type: string; rows: number }>;
+  assert.equal(row?.type, 'range', JSON.stringify(plan));
+  assert.ok(Number(row.rows) <= 1000, `rows examined ${row.rows}`);
 });
