@@ -24,6 +24,8 @@ export const errorResponses = {
     503: errorResponse('`unavailable`: NATS or MySQL is down; `timeout`: the write was not confirmed in COMMAND_TIMEOUT_MS. Retry after Retry-After with the same Idempotency-Key'),
   },
   operator: {
+    429: readErrors[429],
+    431: readErrors[431],
     500: readErrors[500],
     503: readErrors[503],
     400: errorResponse('`validation_error`: a bad limit, or an `after` that is not a cursor this service issued'),
