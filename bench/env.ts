@@ -26,6 +26,8 @@ const SERVICE_ENV: Record<string, string> = {
   LOG_LEVEL: 'warn',
   // Measure the write path, not a limiter: off for every service process
   RATE_LIMIT: 'off',
+  // the search scenario is one application's 32 connections: measure the engine path, not the per-application bound
+  SEARCH_CONCURRENCY_PER_APPLICATION: '64',
 };
 
 /** Environment of one service process of a deployment. */

@@ -87,7 +87,9 @@ async function checkAgainstOracle(url: string, token: string, chat: number, bodi
 
 test('search matches the JS oracle: unicode, punctuation, query syntax, chat scoping, edits, pagination', { timeout: 300_000 }, async (t) => {
   await ensureSearchEngine();
-  const { url, namespace } = await startDeployment(t, { env: { INDEXER_FLUSH_MS: '50' } });
+  // eight searches of one application at a time: above the default per-application bound (4), which is
+  // tested on its own (test/http/rate-limit.test.ts)
+  const { url, namespace } = await startDeployment(t, { env: { INDEXER_FLUSH_MS: '50', SEARCH_CONCURRENCY_PER_APPLICATION: '8' } });
   const rand = prng(20240611);
 
   const token = (await call(url, 'POST', '/applications', { name: 'search' })).body.token as string;
