@@ -42,7 +42,7 @@ export const FAULT_ORDER = ['actors-kill9', 'actors-scale-sigterm', 'actors-sigs
 
 const profiles: Record<Profile['name'], Profile> = {
   ci: {
-    name: 'ci', partitions: 16, leaseTtlMs: 6000, commandTimeoutMs: 5000, concurrency: 24, applications: 3, chats: 40,
+    name: 'ci', partitions: 16, leaseTtlMs: 6000, commandTimeoutMs: 10_000, concurrency: 24, applications: 3, chats: 40,
     warmupMs: 5000, baselineMs: 6000, requestDeadlineMs: 45_000, recoveryTimeoutMs: 45_000, convergeTimeoutMs: 60_000,
     pauseBeyondLeaseMs: 3000, natsNodeDownMs: 5000, mariadbOutageMs: 15_000, redisOutageMs: 5000, searchOutageMs: 5000,
     searchSample: 25, faults: FAULT_ORDER,

@@ -142,6 +142,10 @@ export class Topology {
       PARTITIONS: String(p.partitions),
       LEASE_TTL_MS: String(p.leaseTtlMs),
       COMMAND_TIMEOUT_MS: String(p.commandTimeoutMs),
+      // the suite is about faults, not abuse limits (tested on their own): its load is one client address and a
+      // few applications searching at once
+      RATE_LIMIT: 'off',
+      SEARCH_CONCURRENCY_PER_APPLICATION: '64',
       PORT: '0',
       HOST: '127.0.0.1',
       OPS_PORT: role === 'api' ? '0' : String(await freePort()),
