@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifySchema } from 'fastify';
 /** The service's version (package.json, next to src/ and to dist/). */
 export const serviceVersion: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-const description = `Applications, numbered chats and messages. Contract: shared/API.md; additions: the README.
+const description = `Applications, numbered chats and messages (numbering, lists, search, idempotency, errors and limits: the README).
 
 * **Idempotency-Key** (request header, 1–128 characters) on creations and updates (POST, PUT, PATCH): a retry with
   the same key and the same request (method, route, path parameters, body) returns the outcome of the first attempt
