@@ -18,6 +18,8 @@ import { Region, type ActorBudget } from './region.js';
 import { RegistrarActor } from './registrar-actor.js';
 
 const PULL_EXPIRES_MS = 1000;
+/** How long after a pull request's own expiry it is assumed closed on the server too. */
+const PULL_EXPIRY_MARGIN_MS = 500;
 
 type AnyActor = RegistrarActor | ApplicationActor | ChatActor;
 
@@ -242,8 +244,13 @@ export class PartitionWorker {
     // The last pull request may still be open on the server: keep the subscription until it has expired, so
     // that whatever the server delivers meanwhile reaches `dispatch`, which hands it straight back (nak). An
     // inbox unsubscribed earlier would swallow those commands until their ack wait (COMMAND_ACK_WAIT_MS).
+    // The server starts the pull's expiry when it receives the request, a little after we sent it: a margin,
+    // then a PING round trip, so that every message the server sent before it has reached `dispatch` (timers
+    // run before pending socket reads in an event-loop turn: without the flush, a command that arrived just
+    // before the timer fired would be dropped by the unsubscribe and wait for its ack wait).
     const open = this.pullOpenUntil - Date.now();
-    if (open > 0) await new Promise((r) => setTimeout(r, open + 100));
+    if (open > 0) await new Promise((r) => setTimeout(r, open + PULL_EXPIRY_MARGIN_MS));
+    await this.deps.nc.flush().catch(() => undefined);
     this.sub?.unsubscribe();
     this.region.clear();
     this.log.info({ reason }, 'partition stopped');
