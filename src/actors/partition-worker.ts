@@ -20,6 +20,8 @@ import { RegistrarActor } from './registrar-actor.js';
 const PULL_EXPIRES_MS = 1000;
 /** How long after a pull request's own expiry it is assumed closed on the server too. */
 const PULL_EXPIRY_MARGIN_MS = 500;
+/** Longest wait for the PING round trip that closes a stop. */
+const FLUSH_WAIT_MS = 2000;
 
 type AnyActor = RegistrarActor | ApplicationActor | ChatActor;
 
@@ -250,7 +252,12 @@ export class PartitionWorker {
     // before the timer fired would be dropped by the unsubscribe and wait for its ack wait).
     const open = this.pullOpenUntil - Date.now();
     if (open > 0) await new Promise((r) => setTimeout(r, open + PULL_EXPIRY_MARGIN_MS));
-    await this.deps.nc.flush().catch(() => undefined);
+    let flushTimer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.deps.nc.flush().catch(() => undefined),
+      new Promise((r) => (flushTimer = setTimeout(r, FLUSH_WAIT_MS))), // NATS unreachable: do not hang the stop
+    ]);
+    clearTimeout(flushTimer);
     this.sub?.unsubscribe();
     this.region.clear();
     this.log.info({ reason }, 'partition stopped');
