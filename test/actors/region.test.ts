@@ -17,8 +17,11 @@ test('the live-actor bound is per process: regions share one least-recently-used
   assert.equal(budget.size, 3);
   assert.deepEqual([a.size, b.size], [1, 2]);
   assert.equal(b.stats.passivations, 1);
-  assert.notEqual(b.get('b1'), undefined);
+  const activations = b.stats.activations;
+  b.get('b1'); // passivated above: a new incarnation, which in turn passivates the least recently used idle (b2)
+  assert.equal(b.stats.activations, activations + 1, 'b1 was activated again');
   assert.equal(a.get('a1'), a1, 'a1 was used more recently than b2 and is kept');
+  assert.equal(b.stats.passivations, 2);
 });
 
 test('reaping and clearing keep the process count right', () => {

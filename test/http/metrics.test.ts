@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { call, startDeployment, waitFor } from '../support/harness.js';
+import { freePort } from '../support/ports.js';
 
 interface Sample {
   name: string;
@@ -38,14 +38,6 @@ const value = (samples: Sample[], name: string, labels: Record<string, string> =
   return found.length === 0 ? undefined : found.reduce((n, s) => n + s.value, 0);
 };
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 test('metrics: /metrics on the api port covers HTTP, commands, actors, group commit, consumers, projections and the pool', async (t) => {
   const { url, config } = await startDeployment(t);

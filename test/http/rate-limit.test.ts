@@ -9,18 +9,10 @@ import { loadConfig } from '../../src/config.js';
 import { expectError, nextLink } from '../support/expect.js';
 import { NATS_URL } from '../support/env.js';
 import { call, startDeployment, waitFor } from '../support/harness.js';
+import { freePort } from '../support/ports.js';
 
 /** Issue 8, finding 6: rate limits per token and per address (shared through Redis), bounded searches, bounded pages. */
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 const limited = (extra: Record<string, string> = {}) => ({ RATE_LIMIT: 'on', RATE_LIMIT_WINDOW_MS: '60000', ...extra });
 

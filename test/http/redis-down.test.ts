@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
 import { operator } from '../support/env.js';
 import { call, startDeployment, waitFor } from '../support/harness.js';
+import { freePort } from '../support/ports.js';
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /** The read cache is best effort: with Redis gone, reads (and writes) are served from MySQL. */
 test('Redis stopped: reads still work', { timeout: 120_000 }, async (t) => {
