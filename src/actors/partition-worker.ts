@@ -2,6 +2,8 @@ import type { JetStreamPullSubscription, JsMsg, NatsConnection } from 'nats';
 import { AckPolicy, DeliverPolicy, consumerOpts, nanos } from 'nats';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import { ensureConsumer } from '../messaging/jetstream-ensure.js';
+import { isConsumerGone, isRoutinePullStatus } from '../messaging/jetstream-errors.js';
 import { decodeJson } from '../messaging/nats.js';
 import { actorOf, isCommandEnvelope, type CommandEnvelope } from '../protocol/commands.js';
 import { routingKeyOf } from '../protocol/partition.js';
@@ -105,11 +107,7 @@ export class PartitionWorker {
       max_ack_pending: Math.max(config.mailboxCapacity * 2, 1000),
       max_deliver: -1,
     };
-    try {
-      await jsm.consumers.add(names.commandsStream, wanted);
-    } catch {
-      await jsm.consumers.update(names.commandsStream, durable, { ack_wait: wanted.ack_wait, max_ack_pending: wanted.max_ack_pending });
-    }
+    await ensureConsumer(jsm, names.commandsStream, wanted);
     // One long-lived pull subscription: every message the server delivers to it reaches `dispatch`, even one
     // that arrives just as a pull request expires (a per-fetch inbox would drop it until ack wait).
     const opts = consumerOpts();
@@ -118,8 +116,8 @@ export class PartitionWorker {
     opts.callback((err, msg) => {
       if (msg) this.dispatch(msg);
       // the consumer (or its stream) is gone, e.g. the stream was recreated: restart, which recreates it
-      else if (err && /consumer deleted|consumer not found|stream not found/i.test(String(err))) this.crash(err);
-      else if (err && !/408|404|409|timeout/i.test(String(err))) this.log.warn({ err }, 'pull subscription error');
+      else if (err && isConsumerGone(err)) this.crash(err);
+      else if (err && !isRoutinePullStatus(err)) this.log.warn({ err }, 'pull subscription error');
     });
     this.sub = await nc.jetstream().pullSubscribe(names.commandFilter(this.partition), opts);
     const every = Math.max(1000, Math.floor(config.actorIdleMs / 2));

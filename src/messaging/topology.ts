@@ -1,7 +1,5 @@
-import {
-  DiscardPolicy, RetentionPolicy, StorageType, nanos,
-  type JetStreamManager, type KV, type NatsConnection, type StreamConfig,
-} from 'nats';
+import { DiscardPolicy, RetentionPolicy, StorageType, nanos, type KV, type NatsConnection } from 'nats';
+import { ensureStream } from './jetstream-ensure.js';
 import type { Names } from '../protocol/subjects.js';
 
 export interface TopologyOptions {
@@ -73,25 +71,6 @@ export async function checkPartitions(nc: NatsConnection, names: Names, opts: { 
 
 export async function ownershipBucket(nc: NatsConnection, names: Names, opts: TopologyOptions): Promise<KV> {
   return nc.jetstream().views.kv(names.ownershipBucket, { history: 1, ttl: opts.leaseTtlMs, replicas: opts.replicas, storage: StorageType.File });
-}
-
-async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
-  try {
-    await jsm.streams.info(config.name);
-    await jsm.streams.update(config.name, config);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    try {
-      await jsm.streams.add(config);
-    } catch (addErr) {
-      // another process created it meanwhile
-      if (!/already in use|exists/i.test(String(addErr))) throw addErr;
-    }
-  }
-}
-
-function isNotFound(err: unknown): boolean {
-  return /not found/i.test(String((err as Error)?.message ?? err));
 }
 
 /**

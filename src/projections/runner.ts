@@ -1,5 +1,6 @@
-import { AckPolicy, DeliverPolicy, nanos, type ConsumerConfig, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
+import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
 import type { Logger } from '../log.js';
+import { ensureConsumer } from '../messaging/jetstream-ensure.js';
 import { eventsOf, type DomainEvent } from '../protocol/events.js';
 
 /** One event of a batch, with the EVENTS stream sequence of the message that carried it. */
@@ -51,7 +52,7 @@ export class ProjectionRunner {
   ) {}
 
   async start(): Promise<void> {
-    await ensureConsumer(this.nc, this.spec);
+    await ensureProjectionConsumer(this.nc, this.spec);
     const consumer = await this.nc.jetstream().consumers.get(this.spec.stream, this.spec.durable);
     this.messages = await consumer.consume({ max_messages: this.spec.batchMax * 2 });
     this.loop = this.run(this.messages);
@@ -126,9 +127,8 @@ export class ProjectionRunner {
 }
 
 /** Creates the durable consumer, or updates it to this spec (every process calls it on start). */
-async function ensureConsumer(nc: NatsConnection, spec: ProjectionSpec): Promise<void> {
-  const jsm = await nc.jetstreamManager();
-  const config: Partial<ConsumerConfig> = {
+async function ensureProjectionConsumer(nc: NatsConnection, spec: ProjectionSpec): Promise<void> {
+  await ensureConsumer(await nc.jetstreamManager(), spec.stream, {
     durable_name: spec.durable,
     filter_subject: spec.filterSubject,
     ack_policy: AckPolicy.Explicit,
@@ -136,15 +136,5 @@ async function ensureConsumer(nc: NatsConnection, spec: ProjectionSpec): Promise
     ack_wait: nanos(spec.ackWaitMs),
     max_ack_pending: Math.max(1000, spec.batchMax * 20),
     max_deliver: -1,
-  };
-  try {
-    await jsm.consumers.info(spec.stream, spec.durable);
-  } catch (err) {
-    if (!/not found/i.test(String((err as Error)?.message ?? err))) throw err;
-    try {
-      await jsm.consumers.add(spec.stream, config);
-    } catch (addErr) {
-      if (!/already in use|exists/i.test(String(addErr))) throw addErr; // another process created it meanwhile
-    }
-  }
+  });
 }

@@ -91,8 +91,15 @@ export function isEngineUnavailable(err: unknown): boolean {
   return err instanceof errors.ElasticsearchClientError;
 }
 
+/** The engine's error type (`error.type` of the response body, the same in Elasticsearch and OpenSearch). */
+export function errorTypeOf(err: unknown): string | undefined {
+  if (!(err instanceof errors.ResponseError)) return undefined;
+  const body = err.body as { error?: { type?: unknown } } | undefined;
+  return typeof body?.error?.type === 'string' ? body.error.type : undefined;
+}
+
 export function isIndexNotFound(err: unknown): boolean {
-  return err instanceof errors.ResponseError && err.statusCode === 404 && /index_not_found|no such index/i.test(JSON.stringify(err.body ?? ''));
+  return err instanceof errors.ResponseError && err.statusCode === 404 && errorTypeOf(err) === 'index_not_found_exception';
 }
 
 /** Engine failures become 503 + Retry-After for API callers; anything else (a bug) is rethrown. */

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { errors } from '@elastic/elasticsearch';
-import type { SearchEngine } from './engine.js';
+import { errorTypeOf, type SearchEngine } from './engine.js';
 
 /**
  * The message index of one NAMESPACE. Clients read and write through the alias `<ns>-messages`; the
@@ -80,7 +79,7 @@ export async function ensureIndex(engine: SearchEngine, names: IndexNames, opts:
       aliases: { [names.alias]: {} },
     });
   } catch (err) {
-    if (!(err instanceof errors.ResponseError && /resource_already_exists/.test(JSON.stringify(err.body ?? '')))) throw err;
+    if (errorTypeOf(err) !== 'resource_already_exists_exception') throw err; // another process created it meanwhile
   }
 }
 
