@@ -151,27 +151,24 @@ export async function startRuntime(config: Config, log: Logger, opts: { listen?:
       shutdown.add('command-bus', () => bus.close());
     }
     if (roles.includes('actors')) {
-      runtime.actors = await ActorSystem.start({ nc, orm, cache, names: ns, config, log });
+      runtime.actors = await ActorSystem.start({ nc, orm, cache, names: ns, config, log, counters: metrics.actorCounters() });
       shutdown.add('actors', () => runtime.actors!.stop());
       const actors = runtime.actors;
       metrics.bindActors({
         ownedPartitions: () => actors.ownedPartitions.length,
         stalledPartitions: () => actors.stalledPartitions.length,
-        partitions: () => actors.partitionStats,
+        liveActors: () => actors.liveActors,
+        unsettledCommands: () => actors.stats.unsettled,
       });
     }
 
     if (roles.includes('projections')) {
-      runtime.projections = await startProjections({ nc, orm, cache, names: ns, config, log });
+      runtime.projections = await startProjections({ nc, orm, cache, names: ns, config, log, counters: (p) => metrics.projectionCounters(p) });
       shutdown.add('projections', () => runtime.projections!.stop());
-      const { indexer, counters } = runtime.projections;
-      metrics.bindProjections(() => [
-        { projection: SEARCH_INDEXER, applied: indexer.runner.applied, failures: indexer.runner.failures },
-        { projection: COUNTERS, applied: counters.runner.applied, failures: counters.runner.failures },
-      ]);
+      metrics.bindProjections(() => 2);
     }
     if (runtime.actors || runtime.projections) {
-      const probe = new ConsumerLagProbe(nc);
+      const probe = new ConsumerLagProbe(nc, 5000, () => metrics.consumerLagErrors.inc());
       const actors = runtime.actors;
       const projected = runtime.projections ? new Set([SEARCH_INDEXER, COUNTERS]) : new Set<string>();
       metrics.bindConsumerLag(async () => {

@@ -5,14 +5,17 @@ import { ownershipBucket } from '../messaging/topology.js';
 import { Fences } from '../storage/fences.js';
 import { maxAllowedPacket } from '../storage/orm.js';
 import { Queries } from '../storage/queries.js';
-import { GroupCommitter } from './committer.js';
+import { GroupCommitter, type CommitterOptions } from './committer.js';
 import { Completer } from './completer.js';
 import { Ownership } from './ownership.js';
 import { ActorBudget } from './region.js';
 import { StateLoader } from './state-loader.js';
 import { PartitionWorker, type WorkerDeps } from './partition-worker.js';
 
-export type ActorSystemDeps = RoleDeps;
+/** Prometheus counters the actors role increments (src/observability/metrics.ts `actorCounters`). */
+export type ActorCounters = NonNullable<CommitterOptions['counters']> & NonNullable<ActorBudget['counters']>;
+
+export type ActorSystemDeps = RoleDeps & { counters?: ActorCounters };
 
 /**
  * The `actors` role: takes part in partition ownership and runs a PartitionWorker for every partition
@@ -39,11 +42,12 @@ export class ActorSystem {
       config: deps.config,
       log: this.log,
       orm: deps.orm,
-      budget: new ActorBudget(deps.config.actorMaxActive),
+      budget: new ActorBudget(deps.config.actorMaxActive, deps.counters),
       committer: new GroupCommitter(deps.orm, {
         batchMax: deps.config.commitBatchMax,
         batchBytes: Math.min(deps.config.commitBatchBytes, Math.floor(maxPacket / 4)),
         pipeline: deps.config.commitPipeline,
+        counters: deps.counters,
       }),
       base: {
         queries,
@@ -96,11 +100,6 @@ export class ActorSystem {
       total.unsettled += s.unsettled;
     }
     return total;
-  }
-
-  /** Per partition worker incarnation (the epoch changes with each), for metrics: read-only. */
-  get partitionStats(): Array<{ partition: number; epoch: number; liveActors: number } & PartitionWorker['stats']> {
-    return [...this.workers.values()].map((w) => ({ partition: w.partition, epoch: w.epoch, liveActors: w.liveActors, ...w.stats }));
   }
 
   private async startWorker(partition: number, crashed: () => void): Promise<void> {

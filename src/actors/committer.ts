@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/mysql';
+import type { Counter } from 'prom-client';
 import { CommitFailedError } from '../storage/db-errors.js';
 import { Fences, FencedError } from '../storage/fences.js';
 import type { Orm } from '../storage/orm.js';
@@ -17,6 +18,8 @@ export interface CommitterOptions {
   batchBytes: number;
   /** Transactions in flight at once (each over different partitions). */
   pipeline: number;
+  /** Prometheus counters of committed transactions and writes (src/observability/metrics.ts). */
+  counters?: Record<'batches' | 'writes', Pick<Counter, 'inc'>>;
 }
 
 /** Bytes a write is assumed to weigh when it does not say (a row's columns besides its text). */
@@ -170,6 +173,8 @@ export class GroupCommitter {
     if (committed > 0) {
       this.batches++;
       this.writes += committed;
+      this.options.counters?.batches.inc();
+      this.options.counters?.writes.inc(committed);
     }
   }
 

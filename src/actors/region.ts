@@ -1,3 +1,4 @@
+import type { Counter } from 'prom-client';
 import type { Actor } from './actor.js';
 
 export interface RegionStats {
@@ -15,7 +16,11 @@ const EVICTION_SCAN = 256;
 export class ActorBudget {
   private readonly lru = new Map<Actor, { region: Region<Actor>; key: string }>();
 
-  constructor(readonly maxActive: number) {}
+  constructor(
+    readonly maxActive: number,
+    /** Prometheus counters of activations and passivations over the whole process (src/observability/metrics.ts). */
+    readonly counters?: Record<keyof RegionStats, Pick<Counter, 'inc'>>,
+  ) {}
 
   get size(): number {
     return this.lru.size;
@@ -77,6 +82,7 @@ export class Region<A extends Actor> {
     }
     actor = this.create(key);
     this.stats.activations++;
+    this.budget.counters?.activations.inc();
     this.actors.set(key, actor);
     this.budget.touch(actor, this, key);
     if (this.budget.size > this.budget.maxActive) this.budget.shrink(actor);
@@ -103,5 +109,6 @@ export class Region<A extends Actor> {
     this.actors.delete(key);
     this.budget.remove(actor);
     this.stats.passivations++;
+    this.budget.counters?.passivations.inc();
   }
 }

@@ -12,7 +12,7 @@ export interface ConsumerBacklog {
  * Reads the backlog of every durable consumer of a stream with one paged `CONSUMER.LIST` request (256
  * consumers a page) instead of one `CONSUMER.INFO` per consumer, and keeps the answer for `cacheMs`: a
  * Prometheus scrape costs at most one request per stream, however many partitions the process owns and
- * however often it is scraped. Concurrent reads share the request in flight.
+ * however often it is scraped. Concurrent reads share the request in flight (and its failure, counted once).
  */
 export class ConsumerLagProbe {
   private readonly cache = new Map<string, { at: number; value: Promise<ConsumerBacklog[]> }>();
@@ -21,6 +21,8 @@ export class ConsumerLagProbe {
   constructor(
     private readonly nc: NatsConnection,
     private readonly cacheMs = 5000,
+    /** Called once for every request that failed (a metric counts them). */
+    private readonly onError: (err: unknown) => void = () => undefined,
   ) {}
 
   read(stream: string): Promise<ConsumerBacklog[]> {
@@ -28,7 +30,10 @@ export class ConsumerLagProbe {
     if (cached && Date.now() - cached.at < this.cacheMs) return cached.value;
     const value = this.list(stream);
     this.cache.set(stream, { at: Date.now(), value });
-    value.catch(() => this.cache.delete(stream)); // an error is not cached
+    value.catch((err: unknown) => {
+      this.cache.delete(stream); // an error is not cached
+      this.onError(err);
+    });
     return value;
   }
 

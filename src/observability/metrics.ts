@@ -1,38 +1,21 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
- * Every Prometheus metric of the service, defined here and nowhere else. Hot paths are not touched: apart from
- * the HTTP histogram (one observation per response), every value is read at scrape time from getters the
- * roles already have, through the sources that src/runtime.ts binds (`bind*`). The metrics of a source are
- * registered when it is bound: a process without the actors role has no actor metrics at all (not zeros).
+ * Every Prometheus metric of the service, defined here and nowhere else. Counters and histograms are
+ * incremented where the counting happens: the HTTP histogram (`observeHttp`), the actor and group-commit
+ * counters (`actorCounters`, handed to the ActorBudget and GroupCommitter) and the projection counters
+ * (`projectionCounters`, handed to each ProjectionRunner). Gauges read their value at scrape time, each in its
+ * own `collect`, from the getter src/runtime.ts binds (`bind*`). A role's metrics are registered when it
+ * starts: a process without the actors role has no actor metrics at all (not zeros).
  */
-
-/** Group-commit and passivation counts of one partition worker incarnation (ActorSystem.partitionStats). */
-export interface PartitionSample {
-  partition: number;
-  /** The fencing epoch: a new one for every incarnation of the partition's worker. */
-  epoch: number;
-  liveActors: number;
-  activations: number;
-  passivations: number;
-  batches: number;
-  writes: number;
-  unsettled: number;
-}
 
 export interface ActorsSource {
   ownedPartitions(): number;
   /** Owned partitions with no worker running (starting, backing off after a failure, crashed). */
-  stalledPartitions?(): number;
-  partitions(): readonly PartitionSample[];
-}
-
-export interface ProjectionSample {
-  projection: string;
-  /** Events applied (acknowledged) by this process since it started. */
-  applied: number;
-  /** Batches that failed (bulk or SQL error) and were handed back for redelivery. */
-  failures: number;
+  stalledPartitions(): number;
+  liveActors(): number;
+  /** Commands received and not yet acknowledged (mailboxes plus uncommitted writes). */
+  unsettledCommands(): number;
 }
 
 export interface ConsumerLagSample {
@@ -52,179 +35,174 @@ export interface PoolSample {
   max: number;
 }
 
-interface Sources {
-  commandsInFlight?: () => number;
-  actors?: ActorsSource;
-  projections?: () => readonly ProjectionSample[];
-  consumerLag?: () => Promise<readonly ConsumerLagSample[]>;
-  dbPool?: () => PoolSample | undefined;
-}
-
 /** Seconds; the write path waits up to COMMAND_TIMEOUT_MS (5 s by default). */
 const HTTP_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export const METRIC_PREFIX = 'chat_';
 
-/**
- * Turns a cumulative value read from a source that may restart from zero (a partition worker's new
- * incarnation, another process) into increments of a Prometheus counter.
- */
-class Monotonic {
-  private last = new Map<string, number>();
+type Count = Counter<string>;
+type Instrument = Gauge<string> | Count;
 
-  constructor(private readonly counter: Counter<string>) {}
-
-  /** Every key sampled in this scrape; keys not sampled are forgotten (their source is gone). */
-  update(samples: ReadonlyArray<{ key: string; labels: Record<string, string | number>; value: number }>): void {
-    const next = new Map<string, number>();
-    for (const s of samples) {
-      const before = this.last.get(s.key) ?? 0;
-      const delta = s.value >= before ? s.value - before : s.value;
-      if (delta > 0) this.counter.inc(s.labels, delta);
-      else if (!this.last.has(s.key)) this.counter.inc(s.labels, 0); // the series exists from the first scrape
-      next.set(s.key, s.value);
-    }
-    this.last = next;
-  }
+/** The counters the actors role increments where it counts (ActorBudget: activations, passivations; GroupCommitter: batches, writes). */
+export interface ActorCounters {
+  activations: Count;
+  passivations: Count;
+  batches: Count;
+  writes: Count;
 }
 
-type Group = 'commandBus' | 'actors' | 'projections' | 'consumerLag' | 'dbPool';
-type AnyMetric = Gauge<string> | Counter<string>;
+/** The counters of one projection (ProjectionRunner), its `projection` label bound. */
+export interface ProjectionCounters {
+  applied: Counter.Internal;
+  failures: Counter.Internal;
+}
 
 export class Metrics {
   readonly registry = new Registry();
-  private readonly sources: Sources = {};
-  /** Metrics of a source, registered when it is bound: a process shows only the metrics of what it runs. */
-  private readonly groups: Record<Group, Array<{ name: string; metric: AnyMetric }>> = { commandBus: [], actors: [], projections: [], consumerLag: [], dbPool: [] };
-
   readonly httpRequestDuration: Histogram<'method' | 'route' | 'status_code'>;
+  /** Failed reads of the JetStream consumer lag (ConsumerLagProbe); registered by `bindConsumerLag`. */
+  readonly consumerLagErrors: Count = new Counter({
+    name: `${METRIC_PREFIX}consumer_lag_errors_total`, help: 'Reads of the JetStream consumer lag (one CONSUMER.LIST per stream) that failed.', registers: [],
+  });
+  private actors?: ActorCounters;
+  private projections?: { applied: Counter<'projection'>; failures: Counter<'projection'> };
 
   constructor(info: { version: string; roles: readonly string[]; namespace: string }, opts: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    const sources = this.sources;
-    const group = <M extends AnyMetric>(name: Group, metric: M): M => {
-      this.groups[name].push({ name: (metric as unknown as { name: string }).name, metric });
-      return metric;
-    };
     if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
-
     new Gauge({
       name: `${METRIC_PREFIX}build_info`, help: 'Always 1; labels name the version, the roles of the process and the NAMESPACE.',
       labelNames: ['version', 'roles', 'namespace'], registers,
     }).set({ version: info.version, roles: info.roles.join(','), namespace: info.namespace }, 1);
-
-    // --- api role -----------------------------------------------------------------------------------
     this.httpRequestDuration = new Histogram({
       name: `${METRIC_PREFIX}http_request_duration_seconds`,
       help: 'HTTP requests by method, route pattern (e.g. /applications/:token/chats) and status code.',
       labelNames: ['method', 'route', 'status_code'], buckets: HTTP_BUCKETS, registers,
     });
-    group('commandBus', new Gauge({
-      name: `${METRIC_PREFIX}commands_in_flight`, help: 'Commands this api process has sent and is still waiting for (CommandBus).', registers: [],
-      collect() {
-        this.set(sources.commandsInFlight?.() ?? 0);
-      },
-    }));
+  }
 
-    // --- actors role ----------------------------------------------------------------------------------
-    // prom-client collects in registration order, synchronously up to the first await: partitions_owned
-    // samples the partitions once per scrape, and the gauges and counters registered after it read that sample.
-    let partitionSamples: readonly PartitionSample[] = [];
-    group('actors', new Gauge({
-      name: `${METRIC_PREFIX}partitions_owned`, help: 'Command partitions this process owns (ActorSystem.ownedPartitions).', registers: [],
-      collect() {
-        partitionSamples = sources.actors?.partitions() ?? [];
-        for (const name of ['activations', 'passivations', 'batches', 'writes'] as const) {
-          actorCounters[name].update(partitionSamples.map((p) => ({ key: `${p.partition}/${p.epoch}`, labels: {}, value: p[name] })));
-        }
-        this.set(sources.actors?.ownedPartitions() ?? 0);
-      },
-    }));
-    group('actors', new Gauge({
-      name: `${METRIC_PREFIX}partitions_stalled`,
-      help: 'Command partitions this process owns but runs no worker for: starting, waiting to restart after a failed start or a crash (backoff). Nonzero for more than a few seconds means commands of those partitions are not consumed.',
-      registers: [],
-      collect() {
-        this.set(sources.actors?.stalledPartitions?.() ?? 0);
-      },
-    }));
-    group('actors', new Gauge({
-      name: `${METRIC_PREFIX}actors_live`, help: 'Live (not passivated) actors of this process.', registers: [],
-      collect() {
-        this.set(partitionSamples.reduce((n, p) => n + p.liveActors, 0));
-      },
-    }));
-    group('actors', new Gauge({
-      name: `${METRIC_PREFIX}actor_unsettled_commands`,
-      help: 'Commands received and not yet acknowledged (mailboxes plus uncommitted writes), over the partitions of this process; a partition stops pulling at MAILBOX_CAPACITY.',
-      registers: [],
-      collect() {
-        this.set(partitionSamples.reduce((n, p) => n + p.unsettled, 0));
-      },
-    }));
-    const actorCounter = (name: string, help: string): Monotonic => new Monotonic(group('actors', new Counter({ name: `${METRIC_PREFIX}${name}`, help, registers: [] })));
-    const actorCounters = {
-      activations: actorCounter('actor_activations_total', 'Actors started (state loaded from MySQL) by this process.'),
-      passivations: actorCounter('actor_passivations_total', 'Actors passivated (idle, or over ACTOR_MAX_ACTIVE) by this process.'),
-      batches: actorCounter('group_commit_batches_total', 'MySQL transactions of the group committers of this process.'),
-      writes: actorCounter('group_commit_writes_total', 'Writes committed by the group committers of this process (writes / batches = batch size).'),
-    };
+  /**
+   * Registers metrics of a role (a process shows only the metrics of what it runs). Binding again replaces
+   * them: each gauge reads the source it was bound with.
+   */
+  private register(...metrics: Instrument[]): void {
+    for (const metric of metrics) {
+      const name = (metric as unknown as { name: string }).name;
+      this.registry.removeSingleMetric(name);
+      this.registry.registerMetric(metric);
+    }
+  }
 
-    // --- projections role ---------------------------------------------------------------------------
-    group('projections', new Gauge({
-      name: `${METRIC_PREFIX}projections_running`, help: 'Projections running in this process.', registers: [],
-      collect() {
-        const samples = sources.projections?.() ?? [];
-        projectionCounters.applied.update(samples.map((s) => ({ key: s.projection, labels: { projection: s.projection }, value: s.applied })));
-        projectionCounters.failures.update(samples.map((s) => ({ key: s.projection, labels: { projection: s.projection }, value: s.failures })));
-        this.set(samples.length);
-      },
-    }));
-    const projectionCounter = (name: string, help: string): Monotonic =>
-      new Monotonic(group('projections', new Counter({ name: `${METRIC_PREFIX}${name}`, help, labelNames: ['projection'], registers: [] })));
-    const projectionCounters = {
-      applied: projectionCounter('projection_events_applied_total', 'Events applied and acknowledged by the projections of this process.'),
-      failures: projectionCounter('projection_batch_failures_total', 'Projection batches that failed and were handed back for redelivery (projection="search-indexer": failed bulk requests).'),
-    };
+  /** A gauge whose value is read at scrape time. */
+  private gauge(name: string, help: string, read: () => number): Gauge<string> {
+    return new Gauge({ name: `${METRIC_PREFIX}${name}`, help, registers: [], collect() { this.set(read()); } });
+  }
 
-    // --- JetStream consumers (actors: the command partitions owned; projections: the EVENTS consumers) ----
-    let lag: Promise<readonly ConsumerLagSample[]> = Promise.resolve([]);
-    group('consumerLag', new Gauge({
-      name: `${METRIC_PREFIX}consumer_lag_messages`,
-      help: 'JetStream consumer lag: messages not delivered yet plus delivered and unacknowledged (num_pending + num_ack_pending). kind="commands": the partitions this process owns; kind="projection": the shared EVENTS consumers (every projections process reports the same value).',
-      labelNames: ['kind', 'consumer'], registers: [],
+  // --- api role -------------------------------------------------------------------------------------
+
+  bindCommandBus(inFlight: () => number): void {
+    this.register(this.gauge('commands_in_flight', 'Commands this api process has sent and is still waiting for (CommandBus).', inFlight));
+  }
+
+  // --- actors role ----------------------------------------------------------------------------------
+
+  /** The counters the actors role increments (handed to ActorSystem.start), registered on first use. */
+  actorCounters(): ActorCounters {
+    if (!this.actors) {
+      const counter = (name: string, help: string): Count => new Counter({ name: `${METRIC_PREFIX}${name}`, help, registers: [] });
+      this.actors = {
+        activations: counter('actor_activations_total', 'Actors started (state loaded from MySQL) by this process.'),
+        passivations: counter('actor_passivations_total', 'Actors passivated (idle, or over ACTOR_MAX_ACTIVE) by this process.'),
+        batches: counter('group_commit_batches_total', 'MySQL transactions of the group committers of this process.'),
+        writes: counter('group_commit_writes_total', 'Writes committed by the group committers of this process (writes / batches = batch size).'),
+      };
+      this.register(...Object.values(this.actors));
+    }
+    return this.actors;
+  }
+
+  bindActors(source: ActorsSource): void {
+    this.register(
+      this.gauge('partitions_owned', 'Command partitions this process owns (ActorSystem.ownedPartitions).', () => source.ownedPartitions()),
+      this.gauge(
+        'partitions_stalled',
+        'Command partitions this process owns but runs no worker for: starting, waiting to restart after a failed start or a crash (backoff). Nonzero for more than a few seconds means commands of those partitions are not consumed.',
+        () => source.stalledPartitions(),
+      ),
+      this.gauge('actors_live', 'Live (not passivated) actors of this process.', () => source.liveActors()),
+      this.gauge(
+        'actor_unsettled_commands',
+        'Commands received and not yet acknowledged (mailboxes plus uncommitted writes), over the partitions of this process; a partition stops pulling at MAILBOX_CAPACITY.',
+        () => source.unsettledCommands(),
+      ),
+    );
+  }
+
+  // --- projections role -----------------------------------------------------------------------------
+
+  /** The counters of one projection (handed to its ProjectionRunner); its series exist from the start. */
+  projectionCounters(projection: string): ProjectionCounters {
+    if (!this.projections) {
+      this.projections = {
+        applied: new Counter({
+          name: `${METRIC_PREFIX}projection_events_applied_total`, help: 'Events applied and acknowledged by the projections of this process.',
+          labelNames: ['projection'], registers: [],
+        }),
+        failures: new Counter({
+          name: `${METRIC_PREFIX}projection_batch_failures_total`,
+          help: 'Projection batches that failed and were handed back for redelivery (projection="search-indexer": failed bulk requests).',
+          labelNames: ['projection'], registers: [],
+        }),
+      };
+      this.register(this.projections.applied, this.projections.failures);
+    }
+    const applied = this.projections.applied.labels({ projection });
+    const failures = this.projections.failures.labels({ projection });
+    applied.inc(0);
+    failures.inc(0);
+    return { applied, failures };
+  }
+
+  bindProjections(running: () => number): void {
+    this.register(this.gauge('projections_running', 'Projections running in this process.', running));
+  }
+
+  // --- JetStream consumers (actors: the command partitions owned; projections: the EVENTS consumers) ------
+
+  /**
+   * Each gauge reads the lag on its own; `read` is expected to share one request per stream between them
+   * (ConsumerLagProbe caches it) and to count its failures in `consumerLagErrors`.
+   */
+  bindConsumerLag(read: () => Promise<readonly ConsumerLagSample[]>): void {
+    const lagGauge = (name: string, help: string, value: (s: ConsumerLagSample) => number): Gauge<string> => new Gauge({
+      name: `${METRIC_PREFIX}${name}`, help, labelNames: ['kind', 'consumer'], registers: [],
       async collect() {
-        const read = sources.consumerLag;
-        lag = read ? read().catch(() => { lagErrors.inc(); return []; }) : Promise.resolve([]);
-        const samples = await lag;
+        const samples = await read().catch(() => []);
         this.reset();
-        for (const s of samples) this.set({ kind: s.kind, consumer: s.consumer }, s.pending + s.ackPending);
+        for (const s of samples) this.set({ kind: s.kind, consumer: s.consumer }, value(s));
       },
-    }));
-    group('consumerLag', new Gauge({
-      name: `${METRIC_PREFIX}consumer_ack_pending_messages`, help: 'The part of the consumer lag delivered and not yet acknowledged (num_ack_pending).',
-      labelNames: ['kind', 'consumer'], registers: [],
-      async collect() {
-        const samples = await lag;
-        this.reset();
-        for (const s of samples) this.set({ kind: s.kind, consumer: s.consumer }, s.ackPending);
-      },
-    }));
-    const lagErrors = group('consumerLag', new Counter({
-      name: `${METRIC_PREFIX}consumer_lag_errors_total`, help: 'Scrapes that could not read the JetStream consumer lag.', registers: [],
-      async collect() {
-        await lag; // counts this scrape's failure
-      },
-    }));
+    });
+    this.register(
+      lagGauge(
+        'consumer_lag_messages',
+        'JetStream consumer lag: messages not delivered yet plus delivered and unacknowledged (num_pending + num_ack_pending). kind="commands": the partitions this process owns; kind="projection": the shared EVENTS consumers (every projections process reports the same value).',
+        (s) => s.pending + s.ackPending,
+      ),
+      lagGauge('consumer_ack_pending_messages', 'The part of the consumer lag delivered and not yet acknowledged (num_ack_pending).', (s) => s.ackPending),
+      this.consumerLagErrors,
+    );
+  }
 
-    // --- MySQL pool ---------------------------------------------------------------------------------
-    group('dbPool', new Gauge({
+  // --- MySQL pool -----------------------------------------------------------------------------------
+
+  bindDbPool(source: () => PoolSample | undefined): void {
+    this.register(new Gauge({
       name: `${METRIC_PREFIX}db_pool_connections`,
       help: 'MySQL connection pool of this process: state="used" (checked out), "free" (idle), "pending" (acquires waiting), "max" (DATABASE_POOL_SIZE).',
       labelNames: ['state'], registers: [],
       collect() {
         this.reset();
-        const pool = sources.dbPool?.();
+        const pool = source();
         if (!pool) return;
         this.set({ state: 'used' }, pool.used);
         this.set({ state: 'free' }, pool.free);
@@ -232,35 +210,6 @@ export class Metrics {
         this.set({ state: 'max' }, pool.max);
       },
     }));
-  }
-
-  private register(name: Group): void {
-    for (const { name: metricName, metric } of this.groups[name]) if (!this.registry.getSingleMetric(metricName)) this.registry.registerMetric(metric);
-  }
-
-  bindCommandBus(inFlight: () => number): void {
-    this.sources.commandsInFlight = inFlight;
-    this.register('commandBus');
-  }
-
-  bindActors(source: ActorsSource): void {
-    this.sources.actors = source;
-    this.register('actors');
-  }
-
-  bindProjections(source: () => readonly ProjectionSample[]): void {
-    this.sources.projections = source;
-    this.register('projections');
-  }
-
-  bindConsumerLag(source: () => Promise<readonly ConsumerLagSample[]>): void {
-    this.sources.consumerLag = source;
-    this.register('consumerLag');
-  }
-
-  bindDbPool(source: () => PoolSample | undefined): void {
-    this.sources.dbPool = source;
-    this.register('dbPool');
   }
 
   /** For the HTTP layer: one observation per response. */

@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Names } from '../protocol/subjects.js';
 import type { Orm } from '../storage/orm.js';
-import { ProjectionRunner, type Delivered } from './runner.js';
+import { ProjectionRunner, type Delivered, type ProjectionCounters } from './runner.js';
 
 export const COUNTERS = 'counters';
 
@@ -69,6 +69,7 @@ export class CountersProjection {
     private readonly orm: Orm,
     config: Config,
     log: Logger,
+    counters?: ProjectionCounters,
   ) {
     this.runner = new ProjectionRunner(nc, {
       durable: COUNTERS,
@@ -79,7 +80,7 @@ export class CountersProjection {
       flushMs: config.countersFlushMs,
       ackWaitMs: 30_000,
       apply: (batch) => this.apply(batch),
-    }, log);
+    }, log, counters);
   }
 
   start(): Promise<void> {

@@ -3,10 +3,14 @@ import type { RoleDeps } from '../role-deps.js';
 import { SearchEngine } from '../search/engine.js';
 import { indexNames } from '../search/index-definition.js';
 import { CounterReconciler } from './counter-reconciler.js';
-import { CountersProjection } from './counters.js';
-import { SearchIndexer } from './search-indexer.js';
+import { COUNTERS, CountersProjection } from './counters.js';
+import type { ProjectionCounters } from './runner.js';
+import { SEARCH_INDEXER, SearchIndexer } from './search-indexer.js';
 
-export type ProjectionDeps = RoleDeps;
+export type ProjectionDeps = RoleDeps & {
+  /** The Prometheus counters of a projection, by its name (src/observability/metrics.ts `projectionCounters`). */
+  counters?: (projection: string) => ProjectionCounters;
+};
 
 export interface Projections {
   readonly indexer: SearchIndexer;
@@ -24,8 +28,8 @@ export async function startProjections(deps: ProjectionDeps): Promise<Projection
   const log = deps.log.child({ role: 'projections' });
   const { config } = deps;
   const engine = SearchEngine.fromConfig(config);
-  const indexer = new SearchIndexer(deps.nc, deps.names, engine, indexNames(config.namespace), config, log.child({ projection: 'search-indexer' }));
-  const counters = new CountersProjection(deps.nc, deps.names, deps.orm, config, log.child({ projection: 'counters' }));
+  const indexer = new SearchIndexer(deps.nc, deps.names, engine, indexNames(config.namespace), config, log.child({ projection: SEARCH_INDEXER }), deps.counters?.(SEARCH_INDEXER));
+  const counters = new CountersProjection(deps.nc, deps.names, deps.orm, config, log.child({ projection: COUNTERS }), deps.counters?.(COUNTERS));
   const reconciler = new CounterReconciler(
     deps.orm, config.reconcileIntervalMs, log.child({ component: 'counter-reconciler' }), undefined,
     periodicDuty(deps.nc, deps.names, 'counter-reconciliation', config.reconcileIntervalMs, config.natsReplicas),

@@ -22,6 +22,14 @@ export interface ProjectionSpec {
   apply(batch: readonly Delivered[]): Promise<void>;
 }
 
+/** Prometheus counters of one projection (src/observability/metrics.ts `projectionCounters`). */
+export interface ProjectionCounters {
+  /** Events applied and acknowledged. */
+  applied: { inc(value?: number): void };
+  /** Batches that failed and were handed back for redelivery. */
+  failures: { inc(value?: number): void };
+}
+
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
 
@@ -41,14 +49,12 @@ export class ProjectionRunner {
   private loop: Promise<void> | undefined;
   private stopping = false;
   private lastWarn = 0;
-  /** Events applied (acked) by this process; exposed for tests and logs. */
-  applied = 0;
-  failures = 0;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly spec: ProjectionSpec,
     private readonly log: Logger,
+    private readonly counters?: ProjectionCounters,
   ) {}
 
   async start(): Promise<void> {
@@ -98,11 +104,11 @@ export class ProjectionRunner {
       }
       await this.spec.apply(delivered);
       for (const m of batch) m.ack();
-      this.applied += delivered.length;
+      this.counters?.applied.inc(delivered.length);
       if (this.backoffMs > 0) this.log.info({ projection: this.spec.durable }, 'projection recovered');
       this.backoffMs = 0;
     } catch (err) {
-      this.failures++;
+      this.counters?.failures.inc();
       this.backoffMs = Math.min(Math.max(this.backoffMs * 2, BACKOFF_MIN_MS), BACKOFF_MAX_MS);
       for (const m of batch) m.nak(this.backoffMs);
       const now = Date.now();

@@ -5,7 +5,7 @@ import { indexedMessage, type IndexedMessage } from '../search/documents.js';
 import { isEngineUnavailable, isIndexNotFound, type SearchEngine } from '../search/engine.js';
 import { ensureIndex, type IndexNames } from '../search/index-definition.js';
 import { bulkIndex, RetryableIndexError } from '../search/index-writer.js';
-import { ProjectionRunner, type Delivered } from './runner.js';
+import { ProjectionRunner, type Delivered, type ProjectionCounters } from './runner.js';
 
 export const SEARCH_INDEXER = 'search-indexer';
 
@@ -35,6 +35,7 @@ export class SearchIndexer {
     private readonly index: IndexNames,
     private readonly config: Config,
     private readonly log: Logger,
+    counters?: ProjectionCounters,
   ) {
     this.runner = new ProjectionRunner(nc, {
       durable: SEARCH_INDEXER,
@@ -44,7 +45,7 @@ export class SearchIndexer {
       flushMs: config.indexerFlushMs,
       ackWaitMs: 60_000,
       apply: (batch) => this.apply(batch),
-    }, log);
+    }, log, counters);
   }
 
   /** Starts consuming; the index is created in the background (retried while the engine is down). */
