@@ -1,33 +1,22 @@
 import type { FastifyInstance } from 'fastify';
-import type { NatsConnection, Service } from 'nats';
-import { ActorSystem } from './actors/actor-system.js';
+import type { NatsConnection } from 'nats';
+import type { ActorSystem } from './actors/actor-system.js';
 import type { Config, Role } from './config.js';
-import { UnavailableError } from './domain/errors.js';
-import { Operator } from './domain/operator.js';
-import { ChatService } from './gateway/chat-service.js';
-import { buildApp, trustProxyOption } from './http/app.js';
 import { serviceVersion } from './http/openapi.js';
-import { buildOpsServer } from './http/ops-server.js';
 import type { Logger } from './log.js';
-import { CommandBus } from './messaging/command-bus.js';
-import { ConsumerLagProbe } from './messaging/consumer-lag.js';
-import { IdempotencyStore } from './messaging/idempotency-store.js';
-import { closeNats, connectNats, natsAuthOf } from './messaging/nats.js';
-import { TopologyMismatchError, ensureTopology } from './messaging/topology.js';
-import { startNatsApi } from './nats-api/service.js';
-import { Metrics, type ConsumerLagSample } from './observability/metrics.js';
-import { startProjections, type Projections } from './projections/index.js';
-import { COUNTERS } from './projections/counters.js';
-import { SEARCH_INDEXER } from './projections/search-indexer.js';
+import { Metrics } from './observability/metrics.js';
+import type { Projections } from './projections/index.js';
 import { names } from './protocol/subjects.js';
-import { SearchEngine } from './search/engine.js';
-import { indexNames } from './search/index-definition.js';
-import { MessageSearch } from './search/message-search.js';
+import { ActorsRole } from './roles/actors.js';
+import { ApiRole } from './roles/api.js';
+import { Clients } from './roles/clients.js';
+import { bindConsumerLag } from './roles/consumer-lag.js';
+import { OpsRole } from './roles/ops.js';
+import { ProjectionsRole } from './roles/projections.js';
 import { Shutdown } from './shutdown.js';
 import { ResourceCache } from './storage/cache.js';
-import { migrate, openOrm, type Orm } from './storage/orm.js';
 import { poolUsage } from './storage/pool.js';
-import { Queries } from './storage/queries.js';
+import type { Orm } from './storage/orm.js';
 
 /** A started process: whatever roles it runs, and how to stop it. */
 export interface Runtime {
@@ -35,164 +24,88 @@ export interface Runtime {
   readonly roles: readonly Role[];
   readonly app?: FastifyInstance;
   /** `http://host:port` of the api role once listening. */
-  url?: string;
+  readonly url?: string;
   /** The ops listener (health + metrics) of a process without the api role, when OPS_PORT is not 0. */
   readonly ops?: FastifyInstance;
   /** `http://host:port` of the ops listener. */
-  opsUrl?: string;
+  readonly opsUrl?: string;
   readonly metrics: Metrics;
-  actors?: ActorSystem;
-  projections?: Projections;
-  nc?: NatsConnection;
-  orm?: Orm;
+  readonly actors?: ActorSystem;
+  readonly projections?: Projections;
+  readonly nc: NatsConnection;
+  readonly orm: Orm;
   readonly shutdown: Shutdown;
   stop(): Promise<void>;
 }
 
-async function retry<T>(what: string, log: Logger, attempt: () => Promise<T>, isStopping: () => boolean): Promise<T> {
-  for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
-    try {
-      return await attempt();
-    } catch (err) {
-      if (isStopping() || err instanceof TopologyMismatchError) throw err;
-      log.warn({ err, retry_in_ms: delay }, `${what} not reachable yet`);
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
-}
-
 /**
- * Starts the roles of one process. The HTTP listener (api role) comes up first and answers 503 on
- * /health/ready and on every route until MySQL is migrated and NATS is connected; dependencies that are
- * not reachable yet are retried with backoff instead of crashing the process.
+ * Starts the roles of one process (src/roles/, one module each). The listener (api, or ops) comes up first
+ * and answers 503 on /health/ready and on every route until MySQL is migrated and NATS is connected;
+ * dependencies that are not reachable yet are retried with backoff instead of crashing the process.
+ * Every role registers its shutdown steps as it starts; `Shutdown` runs them phase by phase (stop intake →
+ * drain → close clients), whatever the start order. If starting fails, the clients opened so far are closed
+ * (and, when the caller passed no `shutdown` of its own, everything started so far is stopped).
  */
 export async function startRuntime(config: Config, log: Logger, opts: { listen?: boolean; shutdown?: Shutdown } = {}): Promise<Runtime> {
   const ns = names(config.namespace);
   const shutdown = opts.shutdown ?? new Shutdown(log);
-  let ready = false;
-  let service: ChatService | undefined;
-  const deps: { queries?: Queries; nc?: NatsConnection } = {};
-  const cache = ResourceCache.connect(config.redisUrl, config.namespace, config.cacheTtlSeconds, log.child({ component: 'cache' }));
+  const listen = opts.listen !== false;
   const roles = config.roles;
   const metrics = new Metrics({ version: serviceVersion, roles, namespace: config.namespace });
+  const clients = new Clients(config, ns, ResourceCache.connect(config.redisUrl, config.namespace, config.cacheTtlSeconds, log.child({ component: 'cache' })), log);
+  shutdown.add('clients', clients);
 
-  const runtime: Runtime = {
-    config, roles, shutdown, metrics,
-    stop: async () => {
-      await shutdown.run();
-    },
-  };
-
-  const readiness = async (): Promise<Record<string, boolean>> => ({
-    started: ready,
-    mysql: deps.queries ? await deps.queries.ping() : false,
-    nats: deps.nc ? !deps.nc.isClosed() && deps.nc.info !== undefined : false,
+  let started = false;
+  let actors: ActorsRole | undefined;
+  const ready = async (): Promise<Record<string, boolean>> => ({
+    started,
+    ...(await clients.check()),
     // actors: every partition this process owns has a running worker (none starting, backing off or crashed)
-    ...(roles.includes('actors') ? { partitions: runtime.actors !== undefined && runtime.actors.stalledPartitions.length === 0 } : {}),
+    ...(roles.includes('actors') ? { partitions: actors !== undefined && actors.system.stalledPartitions.length === 0 } : {}),
   });
 
-  let app: FastifyInstance | undefined;
+  let api: ApiRole | undefined;
+  let ops: OpsRole | undefined;
   if (roles.includes('api')) {
-    app = await buildApp({
-      service: () => {
-        if (!service) throw UnavailableError.dependency('the service (still starting)');
-        return service;
-      },
-      log: log.child({ role: 'api' }),
-      ready: readiness,
-      bodyLimit: config.bodyLimitBytes,
-      pageMaxBytes: config.pageMaxBytes,
-      metrics,
-      corsOrigins: config.corsOrigins.split(',').map((o) => o.trim()).filter(Boolean),
-      trustProxy: trustProxyOption(config.trustProxy),
-      ...(config.rateLimit === 'on' ? {
-        rateLimit: {
-          redis: cache.client, namespace: config.namespace, windowMs: config.rateLimitWindowMs,
-          perAddress: config.rateLimitPerAddress, perApplication: config.rateLimitPerApplication,
-        },
-      } : {}),
-    });
-    (runtime as { app?: FastifyInstance }).app = app;
-    shutdown.add('http', () => app!.close());
-    if (opts.listen !== false) {
-      runtime.url = await app.listen({ port: config.port, host: config.host });
-    }
+    api = await ApiRole.start(config, log, { metrics, cache: clients.cache, ready, listen });
+    shutdown.add('api', api);
   } else if (config.opsPort > 0) {
-    // no api role: health and metrics on their own small listener, up before the dependencies (live at once)
-    const ops = await buildOpsServer({ log: log.child({ component: 'ops' }), ready: readiness, metrics });
-    (runtime as { ops?: FastifyInstance }).ops = ops;
-    shutdown.add('ops', () => ops.close());
-    if (opts.listen !== false) runtime.opsUrl = await ops.listen({ port: config.opsPort, host: config.host });
+    ops = await OpsRole.start(config, log, { metrics, ready, listen });
+    shutdown.add('ops', ops);
   }
 
-  // the connections are registered for shutdown once everything started: if starting fails (a dependency
-  // refused, a topology mismatch), close what was opened so that nothing keeps the process alive
+  let projections: ProjectionsRole | undefined;
+  const stopping = (): boolean => shutdown.started;
   try {
-    await retry('MySQL', log, () => migrate(config.databaseUrl, log), () => shutdown.started);
-    const orm = (runtime.orm = await openOrm(config.databaseUrl, config.databasePoolSize, Math.max(5, Math.ceil(config.leaseTtlMs / 1000))));
-    const queries = (deps.queries = new Queries(orm));
+    const { orm, queries, nc } = await clients.start(stopping);
     metrics.bindDbPool(() => poolUsage(orm));
-    const nc = (runtime.nc = deps.nc = await retry('NATS', log, () => connectNats(config.natsUrl, `chat-${roles.join('+')}`, log, natsAuthOf(config)), () => shutdown.started));
-    await retry('JetStream', log, () => ensureTopology(nc, ns, { replicas: config.natsReplicas, leaseTtlMs: config.leaseTtlMs, partitions: config.partitions }), () => shutdown.started);
-
-    if (app) {
-      const bus = new CommandBus(nc, ns, config.partitions, config.commandTimeoutMs, log.child({ component: 'command-bus' }));
-      bus.start();
-      metrics.bindCommandBus(() => bus.inFlight);
-      const searchEngine = SearchEngine.fromConfig(config);
-      const idempotency = await retry('JetStream', log, () => IdempotencyStore.open(nc, ns, { ttlSeconds: config.idempotencyTtlSeconds, replicas: config.natsReplicas }), () => shutdown.started);
-      service = new ChatService({
-        bus, queries, cache, search: new MessageSearch(searchEngine, indexNames(config.namespace), config.searchConcurrencyPerApplication), idempotency,
-        operator: new Operator(config.adminApiKey, config.namespace), commandTimeoutMs: config.commandTimeoutMs,
-      });
-      shutdown.add('search', () => searchEngine.close());
-      const natsApi: Service = await startNatsApi(nc, ns, service, log.child({ role: 'api', transport: 'nats' }), { pageMaxBytes: config.pageMaxBytes });
-      shutdown.add('nats-api', () => natsApi.stop());
-      shutdown.add('command-bus', () => bus.close());
-    }
+    const deps = { nc, orm, cache: clients.cache, names: ns, config, log };
+    if (api) await api.attach({ ...deps, queries, metrics }, stopping);
     if (roles.includes('actors')) {
-      runtime.actors = await ActorSystem.start({ nc, orm, cache, names: ns, config, log, counters: metrics.actorCounters() });
-      shutdown.add('actors', () => runtime.actors!.stop());
-      const actors = runtime.actors;
-      metrics.bindActors({
-        ownedPartitions: () => actors.ownedPartitions.length,
-        stalledPartitions: () => actors.stalledPartitions.length,
-        liveActors: () => actors.liveActors,
-        unsettledCommands: () => actors.stats.unsettled,
-      });
+      actors = await ActorsRole.start(deps, metrics);
+      shutdown.add('actors', actors);
     }
-
     if (roles.includes('projections')) {
-      runtime.projections = await startProjections({ nc, orm, cache, names: ns, config, log, counters: (p) => metrics.projectionCounters(p) });
-      shutdown.add('projections', () => runtime.projections!.stop());
-      metrics.bindProjections(() => 2);
+      projections = await ProjectionsRole.start(deps, metrics);
+      shutdown.add('projections', projections);
     }
-    if (runtime.actors || runtime.projections) {
-      const probe = new ConsumerLagProbe(nc, 5000, () => metrics.consumerLagErrors.inc());
-      const actors = runtime.actors;
-      const projected = runtime.projections ? new Set([SEARCH_INDEXER, COUNTERS]) : new Set<string>();
-      metrics.bindConsumerLag(async () => {
-        const out: ConsumerLagSample[] = [];
-        if (actors) {
-          const owned = new Set(actors.ownedPartitions.map((p) => ns.commandConsumer(p)));
-          for (const c of await probe.read(ns.commandsStream)) if (owned.has(c.consumer)) out.push({ kind: 'commands', ...c });
-        }
-        if (projected.size > 0) {
-          for (const c of await probe.read(ns.eventsStream)) if (projected.has(c.consumer)) out.push({ kind: 'projection', ...c });
-        }
-        return out;
-      });
+    if (actors || projections) {
+      const system = actors?.system;
+      bindConsumerLag(metrics, nc, ns, { ...(system ? { ownedPartitions: () => system.ownedPartitions } : {}), projections: projections !== undefined });
     }
   } catch (err) {
-    await Promise.allSettled([runtime.nc ? closeNats(runtime.nc) : undefined, runtime.orm?.close(), cache.close()]);
+    if (opts.shutdown) await clients.close();
+    else await shutdown.run();
     throw err;
   }
-  const nc = runtime.nc!;
-  const orm = runtime.orm!;
-  shutdown.add('nats', () => closeNats(nc));
-  shutdown.add('mysql', () => orm.close());
-  shutdown.add('redis', () => cache.close());
-  ready = true;
+  started = true;
+  const runtime: Runtime = {
+    config, roles, metrics, shutdown,
+    app: api?.app, url: api?.url, ops: ops?.server, opsUrl: ops?.url,
+    actors: actors?.system, projections: projections?.projections,
+    nc: clients.nc!, orm: clients.orm!,
+    stop: () => shutdown.run(),
+  };
   log.info({ roles, url: runtime.url, ops: runtime.opsUrl, namespace: config.namespace }, 'started');
   return runtime;
 }

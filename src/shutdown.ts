@@ -1,10 +1,21 @@
 import type { Logger } from './log.js';
 
-type Step = { name: string; run: () => Promise<unknown> };
+/**
+ * The phases of a shutdown, in order: stop taking work (listeners, the NATS API), finish the work in flight
+ * (command replies, actors, projections), then close the clients (search engine, NATS, MySQL, Redis).
+ */
+export const PHASES = ['intake', 'drain', 'close'] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** What a role does in each phase of the shutdown; a phase it has nothing to do in is left out. */
+export type Stoppable = Partial<Record<Phase, () => Promise<unknown>>>;
+
+type Step = { name: string; phase: Phase; run: () => Promise<unknown> };
 
 /**
- * Ordered shutdown: steps run in registration order (stop taking work → finish work in flight → close
- * connections). A step that fails is logged and the next one runs; past the budget the process exits anyway.
+ * Shutdown in explicit phases (`PHASES`): every step of a phase runs, in the order it was added, before the
+ * next phase starts — whatever the order the roles started in. A step that fails is logged and the next one
+ * runs; past the budget the process exits anyway.
  */
 export class Shutdown {
   private readonly steps: Step[] = [];
@@ -12,8 +23,17 @@ export class Shutdown {
 
   constructor(private readonly log: Logger) {}
 
-  add(name: string, run: () => Promise<unknown>): void {
-    this.steps.push({ name, run });
+  /** Adds the steps of `role` (one per phase it acts in). */
+  add(name: string, role: Stoppable): void {
+    for (const phase of PHASES) {
+      const run = role[phase];
+      if (run) this.steps.push({ name, phase, run: () => run.call(role) });
+    }
+  }
+
+  /** The steps in the order `run` takes them: `phase:name`. */
+  get plan(): string[] {
+    return PHASES.flatMap((phase) => this.steps.filter((s) => s.phase === phase).map((s) => `${phase}:${s.name}`));
   }
 
   get started(): boolean {
@@ -22,11 +42,13 @@ export class Shutdown {
 
   run(): Promise<void> {
     this.running ??= (async () => {
-      for (const step of this.steps) {
-        try {
-          await step.run();
-        } catch (err) {
-          this.log.warn({ err, step: step.name }, 'shutdown step failed');
+      for (const phase of PHASES) {
+        for (const step of this.steps.filter((s) => s.phase === phase)) {
+          try {
+            await step.run();
+          } catch (err) {
+            this.log.warn({ err, step: step.name, phase }, 'shutdown step failed');
+          }
         }
       }
     })();

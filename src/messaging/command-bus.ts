@@ -10,6 +10,7 @@ import { decodeJson, encodeJson } from './nats.js';
 
 interface Pending {
   resolve: (reply: CommandReply) => void;
+  reject: (err: unknown) => void;
   timer: NodeJS.Timeout;
 }
 
@@ -36,6 +37,10 @@ export class CommandBus {
   private sub?: Subscription;
   /** False between a disconnect and the next reconnect: writes then fail fast instead of waiting for a timeout. */
   private connected = true;
+  /** Set by `close`: no new request is taken. */
+  private closing = false;
+  /** Called whenever a request settles (`close` waits for the last one). */
+  private onSettled?: () => void;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -108,17 +113,26 @@ export class CommandBus {
       command,
     };
 
+    if (this.closing) throw UnavailableError.dependency('the command queue (shutting down)');
     const replied = new Promise<CommandReply>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const settle = (): void => {
+        clearTimeout(timer);
         this.pending.delete(waitId);
+        this.onSettled?.();
+      };
+      const timer = setTimeout(() => {
+        settle();
         reject(UnavailableError.notConfirmed());
       }, this.timeoutMs);
       this.pending.set(waitId, {
         timer,
         resolve: (reply) => {
-          clearTimeout(timer);
-          this.pending.delete(waitId);
+          settle();
           resolve(reply);
+        },
+        reject: (err) => {
+          settle();
+          reject(err);
         },
       });
     });
@@ -139,19 +153,36 @@ export class CommandBus {
         this.publishSoon(subject, encodeJson(envelope));
       }
     } catch (err) {
-      const waiter = this.pending.get(waitId);
-      if (waiter) {
-        clearTimeout(waiter.timer);
-        this.pending.delete(waitId);
-      }
+      const failed = UnavailableError.dependency('the command queue (NATS JetStream)', err);
+      this.pending.get(waitId)?.reject(failed);
+      replied.catch(() => undefined); // settled here; the caller gets the error thrown below
       this.log.warn({ err, subject }, 'command publish failed');
-      throw UnavailableError.dependency('the command queue (NATS JetStream)', err);
+      throw failed;
     }
     return replied;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops taking requests (they fail with 503), waits up to `graceMs` for the replies of those in flight,
+   * settles the rest as unconfirmed writes (503 `timeout`, as if their timeout had expired) and unsubscribes.
+   * Every request is settled when it returns.
+   */
+  async close(graceMs = this.timeoutMs): Promise<void> {
+    this.closing = true;
+    if (this.pending.size > 0) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(grace);
+          this.onSettled = undefined;
+          resolve();
+        };
+        const grace = setTimeout(done, graceMs);
+        this.onSettled = () => {
+          if (this.pending.size === 0) done();
+        };
+      });
+    }
+    for (const waiter of [...this.pending.values()]) waiter.reject(UnavailableError.notConfirmed());
     await this.sub?.drain().catch(() => undefined);
-    for (const waiter of this.pending.values()) clearTimeout(waiter.timer);
   }
 }
