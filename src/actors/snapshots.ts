@@ -32,7 +32,7 @@ export const rowOf = {
     id: e.id, token: e.token, name: e.name, chats_count: e.chatsCount, version: e.version, created_at: e.createdAt, updated_at: e.updatedAt,
   }),
   chat: (e: Chat, applicationId: number): ChatRow => ({
-    id: e.id, application_id: applicationId, number: e.number, name: e.name, messages_count: e.messagesCount, version: e.version, created_at: e.createdAt, updated_at: e.updatedAt,
+    id: e.id, application_id: applicationId, number: e.number, name: e.name ?? null, messages_count: e.messagesCount, version: e.version, created_at: e.createdAt, updated_at: e.updatedAt,
   }),
   message: (e: Message, chatId: number): MessageRow => ({
     id: e.id, chat_id: chatId, number: e.number, body: e.body, version: e.version, created_at: e.createdAt, updated_at: e.updatedAt,

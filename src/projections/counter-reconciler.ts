@@ -1,17 +1,8 @@
 import type { Logger } from '../log.js';
+import { CounterStore, type CountedParent } from '../storage/counter-store.js';
 import type { Orm } from '../storage/orm.js';
 
-interface Parent {
-  table: 'applications' | 'chats';
-  column: 'chats_count' | 'messages_count';
-  /** COUNT(*) of the children of row `p`. */
-  truth: string;
-}
-
-const parents: Parent[] = [
-  { table: 'applications', column: 'chats_count', truth: '(SELECT COUNT(*) FROM chats c WHERE c.application_id = p.id)' },
-  { table: 'chats', column: 'messages_count', truth: '(SELECT COUNT(*) FROM messages m WHERE m.chat_id = p.id)' },
-];
+const parents: readonly CountedParent[] = ['applications', 'chats'];
 
 export interface ReconcileReport {
   scanned: number;
@@ -31,15 +22,18 @@ export class CounterReconciler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   private stopped = false;
+  private readonly store: CounterStore;
 
   constructor(
-    private readonly orm: Orm,
+    orm: Orm,
     private readonly intervalMs: number,
     private readonly log: Logger,
     private readonly batchSize = 500,
     /** Whether this process should run this period's pass (one projections process per interval). */
     private readonly myTurn: () => Promise<boolean> = async () => true,
-  ) {}
+  ) {
+    this.store = new CounterStore(orm);
+  }
 
   start(): void {
     if (this.intervalMs <= 0) return;
@@ -64,25 +58,13 @@ export class CounterReconciler {
     await this.running;
   }
 
-  private async all<T>(query: string, params: unknown[]): Promise<T[]> {
-    return (await this.orm.em.getConnection().execute(query, params, 'all')) as T[];
-  }
-
-  private async run(query: string, params: unknown[]): Promise<number> {
-    const res = (await this.orm.em.getConnection().execute(query, params, 'run')) as { affectedRows?: number };
-    return Number(res.affectedRows ?? 0);
-  }
-
   /** One full pass over applications and chats. */
   async reconcile(): Promise<ReconcileReport> {
     const report: ReconcileReport = { scanned: 0, raised: 0, lowered: 0 };
     for (const parent of parents) {
       let after = 0;
       while (!this.stopped) {
-        const rows = await this.all<{ id: number; stored: number; truth: number }>(
-          `SELECT p.id, p.${parent.column} AS stored, ${parent.truth} AS truth FROM ${parent.table} p WHERE p.id > ? ORDER BY p.id LIMIT ?`,
-          [after, this.batchSize],
-        );
+        const rows = await this.store.recount(parent, after, this.batchSize);
         if (rows.length === 0) break;
         after = Number(rows[rows.length - 1]!.id);
         report.scanned += rows.length;
@@ -90,9 +72,9 @@ export class CounterReconciler {
           const stored = Number(row.stored);
           const truth = Number(row.truth);
           if (truth > stored) {
-            report.raised += await this.run(`UPDATE ${parent.table} SET ${parent.column} = GREATEST(${parent.column}, ?) WHERE id = ?`, [truth, row.id]);
+            report.raised += await this.store.raise(parent, Number(row.id), truth);
           } else if (truth < stored) {
-            report.lowered += await this.run(`UPDATE ${parent.table} SET ${parent.column} = ? WHERE id = ? AND ${parent.column} = ?`, [truth, row.id, stored]);
+            report.lowered += await this.store.lower(parent, Number(row.id), truth, stored);
           }
         }
       }

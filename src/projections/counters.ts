@@ -2,6 +2,7 @@ import type { NatsConnection } from 'nats';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Names } from '../protocol/subjects.js';
+import { CounterStore } from '../storage/counter-store.js';
 import type { Orm } from '../storage/orm.js';
 import { ProjectionRunner, type Delivered, type ProjectionCounters } from './runner.js';
 
@@ -29,25 +30,8 @@ export function maxima(batch: readonly Delivered[]): CounterMaxima {
   return { chats, messages };
 }
 
-/** A derived table of literal rows, portable between MySQL 8 and MariaDB: `SELECT ? AS a, ? AS b UNION ALL SELECT ?, ?`. */
-function rows(columns: readonly string[], count: number): string {
-  const first = `SELECT ${columns.map((c) => `? AS ${c}`).join(', ')}`;
-  const next = `SELECT ${columns.map(() => '?').join(', ')}`;
-  return [first, ...new Array<string>(count - 1).fill(next)].join(' UNION ALL ');
-}
-
-const sql = {
-  applicationIds: (n: number): string => `SELECT id, token FROM applications WHERE token IN (${new Array(n).fill('?').join(', ')})`,
-  raiseChatsCounts: (n: number): string => `UPDATE applications a JOIN (${rows(['token', 'top'], n)}) v ON a.token = v.token
-    SET a.chats_count = GREATEST(a.chats_count, v.top)`,
-  raiseMessagesCounts: (n: number): string => `UPDATE chats c JOIN (${rows(['application_id', 'number', 'top'], n)}) v
-    ON c.application_id = v.application_id AND c.number = v.number SET c.messages_count = GREATEST(c.messages_count, v.top)`,
-} as const;
-
 /** Parents raised by one statement. */
 const UPDATE_CHUNK = 500;
-/** A statement that deadlocked with another projections process's is tried again this many times. */
-const DEADLOCK_RETRIES = 3;
 
 /**
  * chats_count and messages_count from ChatCreated / MessageCreated. Numbers are gapless, so a parent's
@@ -60,17 +44,19 @@ const DEADLOCK_RETRIES = 3;
  */
 export class CountersProjection {
   readonly runner: ProjectionRunner;
+  private readonly store: CounterStore;
   /** token → application id (immutable), to update chats by their unique (application_id, number). */
   private readonly applicationIds = new Map<string, number>();
 
   constructor(
     nc: NatsConnection,
     names: Names,
-    private readonly orm: Orm,
+    orm: Orm,
     config: Config,
     log: Logger,
     counters?: ProjectionCounters,
   ) {
+    this.store = new CounterStore(orm);
     this.runner = new ProjectionRunner(nc, {
       durable: COUNTERS,
       stream: names.eventsStream,
@@ -91,24 +77,13 @@ export class CountersProjection {
     return this.runner.stop();
   }
 
-  private async execute(query: string, params: unknown[]): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.orm.em.getConnection().execute(query, params, 'run');
-        return;
-      } catch (err) {
-        if (attempt >= DEADLOCK_RETRIES || (err as { errno?: number }).errno !== 1213) throw err;
-      }
-    }
-  }
-
   private async resolveApplicationIds(tokens: string[]): Promise<void> {
     const missing = tokens.filter((t) => !this.applicationIds.has(t));
     if (missing.length === 0) return;
     if (this.applicationIds.size > 100_000) this.applicationIds.clear();
     for (let i = 0; i < missing.length; i += 500) {
       const chunk = missing.slice(i, i + 500);
-      const rows = (await this.orm.em.getConnection().execute(sql.applicationIds(chunk.length), chunk, 'all')) as { id: number; token: string }[];
+      const rows = await this.store.applicationIds(chunk);
       for (const row of rows) this.applicationIds.set(row.token, Number(row.id));
     }
   }
@@ -117,7 +92,7 @@ export class CountersProjection {
     const { chats, messages } = maxima(batch);
     await this.resolveApplicationIds([...new Set([...messages.values()].map((m) => m.token))]);
     // sorted by key, so that two projections processes lock the rows they share in the same order
-    const chatRows = [...chats].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([token, max]) => [token, max]);
+    const chatRows = [...chats].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const messageRows: Array<[number, number, number]> = [];
     for (const m of messages.values()) {
       const applicationId = this.applicationIds.get(m.token);
@@ -126,11 +101,11 @@ export class CountersProjection {
     messageRows.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
     for (let i = 0; i < chatRows.length; i += UPDATE_CHUNK) {
       const chunk = chatRows.slice(i, i + UPDATE_CHUNK);
-      await this.execute(sql.raiseChatsCounts(chunk.length), chunk.flat());
+      await this.store.raiseChatsCounts(chunk);
     }
     for (let i = 0; i < messageRows.length; i += UPDATE_CHUNK) {
       const chunk = messageRows.slice(i, i + UPDATE_CHUNK);
-      await this.execute(sql.raiseMessagesCounts(chunk.length), chunk.flat());
+      await this.store.raiseMessagesCounts(chunk);
     }
   }
 }

@@ -1,6 +1,7 @@
 import { DeliverPolicy, type NatsConnection } from 'nats';
 import { eventsOf } from '../protocol/events.js';
 import type { Names } from '../protocol/subjects.js';
+import { MessageExport } from '../storage/message-export.js';
 import type { Orm } from '../storage/orm.js';
 import { indexedMessage, type IndexedMessage } from './documents.js';
 import type { SearchEngine } from './engine.js';
@@ -33,11 +34,6 @@ export interface ReindexResult {
   replayed: number;
 }
 
-interface Row { id: number; token: string; chat_number: number; number: number; body: string; version: number; created_at: Date; updated_at: Date }
-
-const scanSql = `SELECT m.id, a.token, c.number AS chat_number, m.number, m.body, m.version, m.created_at, m.updated_at
-  FROM messages m JOIN chats c ON c.id = m.chat_id JOIN applications a ON a.id = c.application_id
-  WHERE m.id > ? ORDER BY m.id LIMIT ?`;
 
 /**
  * Rebuilds the message index from MySQL without downtime: searches keep using the old index until the
@@ -66,13 +62,12 @@ export async function reindex(opts: ReindexOptions): Promise<ReindexResult> {
     mappings,
   }, { requestTimeout: 60_000 });
 
-  const conn = opts.orm.em.getConnection();
-  const [count] = (await conn.execute('SELECT COUNT(*) AS n FROM messages', [], 'all')) as { n: number }[];
-  const total = Number(count?.n ?? 0);
+  const messages = new MessageExport(opts.orm);
+  const total = await messages.count();
   let done = 0;
   progress({ phase: 'scan', done, total });
   for (let after = 0; ;) {
-    const rows = (await conn.execute(scanSql, [after, batchSize], 'all')) as Row[];
+    const rows = await messages.page(after, batchSize);
     if (rows.length === 0) break;
     after = Number(rows[rows.length - 1]!.id);
     const docs = rows.map((r) => indexedMessage({

@@ -1,6 +1,6 @@
-import { UnavailableError } from '../domain/errors.js';
 import type { Orm } from './orm.js';
 import type { ApplicationRow, ChatRow, MessageRow } from './presenters.js';
+import { Sql } from './sql.js';
 
 export interface ApplicationState {
   applicationId: number;
@@ -31,19 +31,18 @@ const marks = (n: number): string => Array.from({ length: n }, () => '?').join('
  * a next page exists.
  */
 export class Queries {
-  constructor(private readonly orm: Orm) {}
+  private readonly sql: Sql;
 
-  /** Driver failures (MySQL down, pool exhausted) become 503 `unavailable` here, at the storage boundary. */
-  private async all<T>(sql: string, params: unknown[]): Promise<T[]> {
-    try {
-      return (await this.orm.em.getConnection().execute(sql, params, 'all')) as T[];
-    } catch (err) {
-      throw UnavailableError.dependency('MySQL', err);
-    }
+  constructor(orm: Orm) {
+    this.sql = new Sql(orm);
   }
 
-  private async one<T>(sql: string, params: unknown[]): Promise<T | undefined> {
-    return (await this.all<T>(sql, params))[0];
+  private all<T>(sql: string, params: unknown[]): Promise<T[]> {
+    return this.sql.all<T>(sql, params);
+  }
+
+  private one<T>(sql: string, params: unknown[]): Promise<T | undefined> {
+    return this.sql.one<T>(sql, params);
   }
 
   static readonly sql = {

@@ -1,31 +1,21 @@
-import { BigIntType, EntitySchema, type Ref } from '@mikro-orm/core';
+import { defineEntity, type InferEntity } from '@mikro-orm/core';
 import { Application } from './application.entity.js';
 
-export class Chat {
-  id!: number;
-  application!: Ref<Application>;
-  number!: number;
-  name!: string | null;
-  messagesCount = 0;
-  commandId!: string;
-  version!: number;
-  createdAt!: Date;
-  updatedAt!: Date;
-}
-
-export const ChatSchema = new EntitySchema<Chat>({
-  class: Chat,
+/** chats (migration 0001): numbered per application. */
+export const Chat = defineEntity({
+  name: 'Chat',
   tableName: 'chats',
   uniques: [{ properties: ['application', 'number'] }],
-  properties: {
-    id: { type: new BigIntType('number'), primary: true, autoincrement: true },
-    application: { kind: 'm:1', entity: () => Application, ref: true },
-    number: { type: 'integer', unsigned: true },
-    name: { type: 'string', length: 255, nullable: true },
-    messagesCount: { type: 'integer', unsigned: true, default: 0 },
-    commandId: { type: 'string', length: 32, unique: true },
-    version: { type: new BigIntType('number') },
-    createdAt: { type: 'datetime', length: 3 },
-    updatedAt: { type: 'datetime', length: 3 },
-  },
+  properties: (p) => ({
+    id: p.bigint('number').primary().autoincrement(),
+    application: p.manyToOne(Application).ref(),
+    number: p.integer().unsigned(),
+    name: p.string().length(255).nullable(),
+    messagesCount: p.integer().unsigned().default(0),
+    commandId: p.string().length(32).unique(),
+    version: p.bigint('number'),
+    createdAt: p.datetime(3),
+    updatedAt: p.datetime(3),
+  }),
 });
+export type Chat = InferEntity<typeof Chat>;
