@@ -4,7 +4,7 @@
  */
 
 export type Role = 'api' | 'actors' | 'projections';
-export const ALL_ROLES: readonly Role[] = ['api', 'actors', 'projections'];
+const ALL_ROLES: readonly Role[] = ['api', 'actors', 'projections'];
 
 type Kind = 'string' | 'int' | 'roles';
 

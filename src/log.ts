@@ -6,7 +6,7 @@ export type { Logger };
 const KEPT = 6;
 
 /** A token in a log line: `abcdef…`. */
-export function redactToken(token: string): string {
+function redactToken(token: string): string {
   return token.length <= KEPT ? '…' : `${token.slice(0, KEPT)}…`;
 }
 
@@ -16,7 +16,7 @@ export function redactToken(token: string): string {
  */
 const MINTED_TOKEN = /(?<![A-Za-z0-9_-])([A-Za-z0-9_-]{6})[A-Za-z0-9_-]{18}(?![A-Za-z0-9_-])/g;
 
-export function redactTokens(text: string): string {
+function redactTokens(text: string): string {
   return text.replace(MINTED_TOKEN, '$1…');
 }
 
@@ -24,7 +24,7 @@ export function redactTokens(text: string): string {
  * A request URL as it may be logged: the path segment after `/applications/` (a token, whatever its length) is
  * cut to its prefix, and the search text (`query=`) is replaced by its length (user content stays out of logs).
  */
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   const q = url.indexOf('?');
   const path = (q < 0 ? url : url.slice(0, q)).replace(/^(\/+applications\/+)([^/?]+)/, (_m, prefix: string, token: string) => prefix + redactToken(token));
   if (q < 0) return path;

@@ -4,8 +4,8 @@ import type { Logger } from './log.js';
  * The phases of a shutdown, in order: stop taking work (listeners, the NATS API), finish the work in flight
  * (command replies, actors, projections), then close the clients (search engine, NATS, MySQL, Redis).
  */
-export const PHASES = ['intake', 'drain', 'close'] as const;
-export type Phase = (typeof PHASES)[number];
+const PHASES = ['intake', 'drain', 'close'] as const;
+type Phase = (typeof PHASES)[number];
 
 /** What a role does in each phase of the shutdown; a phase it has nothing to do in is left out. */
 export type Stoppable = Partial<Record<Phase, () => Promise<unknown>>>;

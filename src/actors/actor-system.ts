@@ -13,7 +13,7 @@ import { StateLoader } from './state-loader.js';
 import { PartitionWorker, type WorkerDeps } from './partition-worker.js';
 
 /** Prometheus counters the actors role increments (src/observability/metrics.ts `actorCounters`). */
-export type ActorCounters = NonNullable<CommitterOptions['counters']> & NonNullable<ActorBudget['counters']>;
+type ActorCounters = NonNullable<CommitterOptions['counters']> & NonNullable<ActorBudget['counters']>;
 
 export type ActorSystemDeps = RoleDeps & { counters?: ActorCounters };
 

@@ -1,3 +1,4 @@
+import { backoffDelay } from '../domain/backoff.js';
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KV, KvEntry } from 'nats';
@@ -38,11 +39,8 @@ interface Lease {
   retryAt: number;
 }
 
-/** Exponential backoff with jitter: uniformly in [d/2, d], d = min(max, base · 2^(failures-1)). */
-export function backoffDelay(failures: number, baseMs: number, maxMs: number, random = Math.random): number {
-  const d = Math.min(maxMs, baseMs * 2 ** Math.min(30, Math.max(0, failures - 1)));
-  return Math.round(d / 2 + random() * (d / 2));
-}
+/** The partition-restart delay: the service's one backoff policy (domain/backoff.ts). */
+export { backoffDelay };
 
 /**
  * Who works which partition. Every actor process heartbeats a `member.<id>` key in the ownership KV bucket

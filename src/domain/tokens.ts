@@ -4,5 +4,3 @@ import { randomBytes } from 'node:crypto';
 export function newApplicationToken(): string {
   return randomBytes(18).toString('base64url');
 }
-
-export const TOKEN_PATTERN = '^[A-Za-z0-9_-]{1,64}$';

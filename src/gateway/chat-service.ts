@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { IdempotencyKeyReusedError, NotFoundError, UnavailableError, ValidationError, fromBody } from '../domain/errors.js';
 import { commandIdFor, fingerprintOf, recordKeyOf, type IdempotentRequest } from '../domain/idempotency.js';
 import { limits } from '../domain/limits.js';
@@ -11,7 +12,6 @@ import type { MessageSearch } from '../search/message-search.js';
 import type { ResourceCache } from '../storage/cache.js';
 import { presentApplication, presentChat, presentMessage } from '../storage/presenters.js';
 import type { Queries } from '../storage/queries.js';
-import { Lru } from './lru.js';
 
 /** Who asks, for idempotency and log correlation. */
 export interface RequestMeta {
@@ -52,8 +52,8 @@ export interface Created<T> {
  * Writes become commands for the actors (never a MySQL write here); reads go to the cache, then MySQL.
  */
 export class ChatService {
-  private readonly applicationIds = new Lru<string, number>(50_000);
-  private readonly chatIds = new Lru<string, number>(100_000);
+  private readonly applicationIds = new LRUCache<string, number>({ max: 50_000 });
+  private readonly chatIds = new LRUCache<string, number>({ max: 100_000 });
 
   private readonly bus: CommandBus;
   private readonly queries: Queries;

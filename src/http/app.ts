@@ -17,7 +17,7 @@ import { metricsRoutes, type MetricsExposition } from './routes/metrics.js';
 import { registerOpenApi, type OpenApiOptions } from './openapi.js';
 
 /** Prometheus: the exposition for `/metrics`, and one observation per HTTP response. */
-export interface HttpMetrics extends MetricsExposition {
+interface HttpMetrics extends MetricsExposition {
   observeHttp(method: string, route: string, statusCode: number, seconds: number): void;
 }
 

@@ -4,7 +4,7 @@ import { ErrorCode, NatsError } from 'nats';
  * JetStream API error codes (`api_error.err_code` of a failed `$JS.API` request), from the server's
  * `server/errors.json`. nats.js 2.x does not export them; v3 keeps the same numbers in `JetStreamApiCodes`.
  */
-export const JetStreamApiCodes = {
+const JetStreamApiCodes = {
   ConsumerNotFound: 10014,
   ConsumerNameExists: 10013,
   ConsumerExistingActive: 10105,

@@ -40,7 +40,7 @@ export async function connectNats(url: string, name: string, log: Logger, auth: 
 }
 
 export const encoder = new TextEncoder();
-export const decoder = new TextDecoder();
+const decoder = new TextDecoder();
 
 export function encodeJson(value: unknown): Uint8Array {
   return encoder.encode(JSON.stringify(value));

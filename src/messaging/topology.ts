@@ -49,7 +49,7 @@ export async function ensureTopology(nc: NatsConnection, names: Names, opts: Top
 }
 
 /** Stores PARTITIONS with the streams on first start; refuses a process started with another value. */
-export async function checkPartitions(nc: NatsConnection, names: Names, opts: { replicas: number; partitions: number }): Promise<void> {
+async function checkPartitions(nc: NatsConnection, names: Names, opts: { replicas: number; partitions: number }): Promise<void> {
   const kv = await nc.jetstream().views.kv(names.topologyBucket, { history: 1, replicas: opts.replicas, storage: StorageType.File });
   try {
     await kv.create(PARTITIONS_KEY, new TextEncoder().encode(String(opts.partitions)));

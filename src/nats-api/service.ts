@@ -12,8 +12,8 @@ import { boundPage } from '../protocol/page-bound.js';
 import type { Names } from '../protocol/subjects.js';
 import { endpoints, type Endpoint, type PagedResult } from './endpoints.js';
 
-export const SERVICE_NAME = 'chat';
-export const SERVICE_VERSION = '1.0.0';
+const SERVICE_NAME = 'chat';
+const SERVICE_VERSION = '1.0.0';
 
 /**
  * The API over NATS request/reply, as a NATS micro service (`$SRV.PING|INFO|STATS` discovery), one endpoint per

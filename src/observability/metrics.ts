@@ -38,7 +38,7 @@ export interface PoolSample {
 /** Seconds; the write path waits up to COMMAND_TIMEOUT_MS (5 s by default). */
 const HTTP_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export const METRIC_PREFIX = 'chat_';
+const METRIC_PREFIX = 'chat_';
 
 type Count = Counter<string>;
 type Instrument = Gauge<string> | Count;

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { NatsConnection } from 'nats';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -9,12 +10,12 @@ import { ProjectionRunner, type Delivered, type ProjectionCounters } from './run
 export const COUNTERS = 'counters';
 
 /** The highest chat number per application token and message number per chat seen in a batch. */
-export interface CounterMaxima {
+interface CounterMaxima {
   chats: Map<string, number>;
   messages: Map<string, { token: string; chat: number; max: number }>;
 }
 
-export function maxima(batch: readonly Delivered[]): CounterMaxima {
+function maxima(batch: readonly Delivered[]): CounterMaxima {
   const chats = new Map<string, number>();
   const messages = new Map<string, { token: string; chat: number; max: number }>();
   for (const { event } of batch) {
@@ -46,7 +47,7 @@ export class CountersProjection {
   readonly runner: ProjectionRunner;
   private readonly store: CounterStore;
   /** token → application id (immutable), to update chats by their unique (application_id, number). */
-  private readonly applicationIds = new Map<string, number>();
+  private readonly applicationIds = new LRUCache<string, number>({ max: 100_000 });
 
   constructor(
     nc: NatsConnection,
@@ -80,7 +81,6 @@ export class CountersProjection {
   private async resolveApplicationIds(tokens: string[]): Promise<void> {
     const missing = tokens.filter((t) => !this.applicationIds.has(t));
     if (missing.length === 0) return;
-    if (this.applicationIds.size > 100_000) this.applicationIds.clear();
     for (let i = 0; i < missing.length; i += 500) {
       const chunk = missing.slice(i, i + 500);
       const rows = await this.store.applicationIds(chunk);

@@ -1,3 +1,4 @@
+import { retry } from '../domain/backoff.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Names } from '../protocol/subjects.js';
@@ -10,7 +11,7 @@ import { ProjectionRunner, type Delivered, type ProjectionCounters } from './run
 export const SEARCH_INDEXER = 'search-indexer';
 
 /** Events of messages → the search index. */
-export function messageDocuments(batch: readonly Delivered[]): IndexedMessage[] {
+function messageDocuments(batch: readonly Delivered[]): IndexedMessage[] {
   const out: IndexedMessage[] = [];
   for (const { event } of batch) {
     if (event.type === 'MessageCreated' || event.type === 'MessageUpdated') out.push(indexedMessage(event));
@@ -55,15 +56,12 @@ export class SearchIndexer {
   }
 
   private async ensureInBackground(): Promise<void> {
-    for (let delay = 500; !this.stopped; delay = Math.min(delay * 2, 10_000)) {
-      try {
-        await this.ensure();
-        return;
-      } catch (err) {
-        this.log.debug({ err }, 'search index not created yet (engine unreachable?); retrying');
-        await new Promise((r) => setTimeout(r, delay).unref());
-      }
-    }
+    await retry(() => this.ensure(), {
+      minMs: 500,
+      maxMs: 10_000,
+      shouldRetry: () => !this.stopped,
+      onRetry: (err) => this.log.debug({ err }, 'search index not created yet (engine unreachable?); retrying'),
+    }).catch(() => undefined); // stopped first: the next start tries again
   }
 
   private async ensure(): Promise<void> {

@@ -11,7 +11,6 @@ export interface CreateMessage { type: 'CreateMessage'; token: string; chat_numb
 export interface UpdateMessage { type: 'UpdateMessage'; token: string; chat_number: number; message_number: number; body: string }
 
 export type Command = CreateApplication | UpdateApplication | CreateChat | UpdateChat | CreateMessage | UpdateMessage;
-export type CommandType = Command['type'];
 
 export interface CommandEnvelope {
   /** Command id: derived from the Idempotency-Key when there is one, random otherwise. Stored with created rows. */

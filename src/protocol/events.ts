@@ -59,7 +59,7 @@ export function eventId(event: DomainEvent): string {
  * produced: `{ "events": [...] }` (a bare event object, the format of earlier versions, is read too).
  * Projections are idempotent by version, so a batch published again after a redelivery is harmless.
  */
-export interface EventBatch {
+interface EventBatch {
   events: DomainEvent[];
 }
 

@@ -4,7 +4,7 @@ import type { ActorAddress } from './commands.js';
  * Stable partitioning of routing keys: FNV-1a (32 bit) modulo the partition count, the same function
  * nats-server's subject mapping `partition()` uses, so routing can later move into the server unchanged.
  */
-export function fnv1a(input: string): number {
+function fnv1a(input: string): number {
   let hash = 0x811c9dc5;
   const bytes = Buffer.from(input, 'utf8');
   for (const byte of bytes) {

@@ -14,14 +14,14 @@ import { UnavailableError } from '../domain/errors.js';
  * - minimum versions for the `wildcard` field type: OpenSearch 2.15, Elasticsearch 7.9.
  */
 export type EngineSetting = 'auto' | 'elasticsearch' | 'opensearch';
-export type EngineKind = 'elasticsearch' | 'opensearch';
+type EngineKind = 'elasticsearch' | 'opensearch';
 
 export interface EngineInfo {
   kind: EngineKind;
   version: string;
 }
 
-export class OpenSearchCompatTransport extends SniffingTransport {
+class OpenSearchCompatTransport extends SniffingTransport {
   constructor(opts: TransportOptions) {
     super({
       ...opts,

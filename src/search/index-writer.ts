@@ -15,7 +15,7 @@ export interface BulkResult {
 }
 
 /** Keeps, per document id, only the highest version (a batch may carry a create and several edits). */
-export function newestPerId(items: readonly IndexedMessage[]): IndexedMessage[] {
+function newestPerId(items: readonly IndexedMessage[]): IndexedMessage[] {
   const byId = new Map<string, IndexedMessage>();
   for (const item of items) {
     const known = byId.get(item.id);

@@ -1,14 +1,6 @@
 import { chatKey, searchForm } from './documents.js';
 import type { IndexNames } from './index-definition.js';
 
-/**
- * A literal wildcard pattern: only `*`, `?` and the escape character `\` mean something in a wildcard
- * query, so escaping those three makes every other character (quotes, `AND`, `:`, `~`, brackets…) literal.
- */
-export function escapeWildcard(text: string): string {
-  return text.replace(/[\\*?]/g, (c) => `\\${c}`);
-}
-
 export interface SubstringPattern {
   /** `*<literal>*` over `body_lc`. */
   pattern: string;
@@ -40,7 +32,7 @@ export interface SearchInput {
   size: number;
 }
 
-export const SOURCE_FIELDS = ['number', 'body', 'created_at', 'updated_at'] as const;
+const SOURCE_FIELDS = ['number', 'body', 'created_at', 'updated_at'] as const;
 
 /** The search request, shared by every engine. */
 export function searchRequest(names: IndexNames, input: SearchInput, pattern: SubstringPattern) {

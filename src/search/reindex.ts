@@ -1,4 +1,5 @@
 import { DeliverPolicy, type NatsConnection } from 'nats';
+import { retry } from '../domain/backoff.js';
 import { eventsOf } from '../protocol/events.js';
 import type { Names } from '../protocol/subjects.js';
 import { MessageExport } from '../storage/message-export.js';
@@ -100,15 +101,7 @@ export async function reindex(opts: ReindexOptions): Promise<ReindexResult> {
 }
 
 async function bulkWithRetry(engine: SearchEngine, target: string, docs: IndexedMessage[]): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await bulkIndex(engine, target, docs, { requireAlias: false, timeoutMs: 60_000 });
-      return;
-    } catch (err) {
-      if (attempt >= 5) throw err;
-      await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
-    }
-  }
+  await retry(() => bulkIndex(engine, target, docs, { requireAlias: false, timeoutMs: 60_000 }), { retries: 4, minMs: 1000, maxMs: 16_000 });
 }
 
 /**

@@ -11,7 +11,7 @@ export interface SqlFailure {
 
 const REASON_MAX = 300;
 
-export function sqlFailure(err: unknown): SqlFailure {
+function sqlFailure(err: unknown): SqlFailure {
   const e = (err ?? {}) as { code?: unknown; errno?: unknown; sqlState?: unknown; sqlMessage?: unknown; name?: unknown; message?: unknown };
   const text = typeof e.sqlMessage === 'string' ? e.sqlMessage : typeof e.name === 'string' ? e.name : 'unknown error';
   return {

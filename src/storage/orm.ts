@@ -33,7 +33,7 @@ function serverOptions(url: URL): mysql.ConnectionOptions {
 /** Default of how long a pooled connection may sit idle (in or out of a transaction) before the server closes it. */
 const SESSION_IDLE_SECONDS = 30;
 
-export function ormOptions(databaseUrl: string, poolSize: number, sessionIdleSeconds = SESSION_IDLE_SECONDS): Options {
+function ormOptions(databaseUrl: string, poolSize: number, sessionIdleSeconds = SESSION_IDLE_SECONDS): Options {
   const { url, dbName } = target(databaseUrl);
   const server = serverOptions(url);
   return {
