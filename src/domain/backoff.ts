@@ -17,6 +17,8 @@ export interface RetryOptions extends Backoff {
   shouldRetry?: (err: unknown) => boolean;
   /** Called before each wait. */
   onRetry?: (err: unknown, attempt: number) => void;
+  /** The wait between attempts does not keep the process alive (a background retry). */
+  unref?: boolean;
 }
 
 /** Runs `attempt` until it succeeds, `shouldRetry` says no, or the retries run out (then rejects with the last error). */
@@ -27,6 +29,7 @@ export function retry<T>(attempt: () => Promise<T>, opts: RetryOptions): Promise
     minTimeout: opts.minMs,
     maxTimeout: opts.maxMs,
     randomize: true,
+    unref: opts.unref ?? false,
     shouldRetry: ({ error }) => opts.shouldRetry?.(error) ?? true,
     onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
       if (retriesLeft > 0 && (opts.shouldRetry?.(error) ?? true)) opts.onRetry?.(error, attemptNumber);

@@ -60,6 +60,7 @@ export class SearchIndexer {
       minMs: 500,
       maxMs: 10_000,
       shouldRetry: () => !this.stopped,
+      unref: true,
       onRetry: (err) => this.log.debug({ err }, 'search index not created yet (engine unreachable?); retrying'),
     }).catch(() => undefined); // stopped first: the next start tries again
   }
