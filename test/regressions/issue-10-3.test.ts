@@ -6,12 +6,9 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { UnavailableError } from '../../src/domain/errors.js';
-import type { ChatService } from '../../src/gateway/chat-service.js';
-import { buildApp } from '../../src/http/app.js';
-import { createLogger } from '../../src/log.js';
 import { expectError } from '../support/expect.js';
 import { call, startDeployment, waitFor } from '../support/harness.js';
+import { httpOnly } from '../support/inject.js';
 import { rawHttp } from '../support/raw-http.js';
 
 const TOKEN = 'u8GkqB3mXq5V0sYxJ2pL9w';
@@ -20,18 +17,17 @@ const SEARCH = `/applications/${TOKEN}/chats/1/messages/search`;
 /** The HTTP app alone (no process behind it): a service whose search records the query it was given. */
 async function app(t: TestContext, bodyLimit = 1_048_576): Promise<{ server: FastifyInstance; queries: string[] }> {
   const queries: string[] = [];
-  const service = {
-    searchMessages: async (_token: string, _chat: number, query: string, after: number, limit: number) => {
-      queries.push(query);
-      return { items: [{ number: after + 1, body: query, created_at: '2025-01-15T09:30:00.000Z', updated_at: '2025-01-15T09:30:00.000Z' }], next: limit === 1 ? String(after + 1) : undefined };
+  const at = '2025-01-15T09:30:00.000Z';
+  const { app: server } = await httpOnly(t, {
+    bodyLimit,
+    service: {
+      searchMessages: async (_token, _chat, query, after, limit) => {
+        queries.push(query);
+        return { items: [{ number: after + 1, body: query, created_at: at, updated_at: at }], ...(limit === 1 ? { next: String(after + 1) } : {}) };
+      },
+      getApplication: async (token) => ({ token, name: 'n', chats_count: 0, created_at: at, updated_at: at }),
     },
-    getApplication: async (token: string) => ({ token, name: 'n', chats_count: 0, created_at: '2025-01-15T09:30:00.000Z', updated_at: '2025-01-15T09:30:00.000Z' }),
-    createApplication: async () => {
-      throw UnavailableError.dependency('nothing (test)');
-    },
-  } as unknown as ChatService;
-  const server = await buildApp({ service: () => service, log: createLogger('silent'), ready: async () => ({}), bodyLimit });
-  t.after(() => server.close());
+  });
   return { server, queries };
 }
 
