@@ -35,7 +35,7 @@ const HELMET_OPTIONS: HelmetOptions = {
  * The headers helmet sets for `options`, computed once: they do not depend on the request, and building
  * helmet's middleware per request (what @fastify/helmet does) parses the CSP again for every response.
  */
-export function securityHeaders(options: HelmetOptions = HELMET_OPTIONS): Record<string, string> {
+function securityHeaders(options: HelmetOptions = HELMET_OPTIONS): Record<string, string> {
   const headers: Record<string, string> = {};
   const res = {
     setHeader: (name: string, value: string | number | readonly string[]) => {

@@ -14,7 +14,7 @@ const searchDescription = 'The messages of the chat whose body contains `query` 
   + 'The query string is the way; the next page\'s Link carries the query in it.';
 
 /** The search text of the compatibility form's body: `{"query": "TEXT"}` or `{"query": {"body": "TEXT"}}`. */
-export function searchQueryOf(body: unknown): string | undefined {
+function searchQueryOf(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
   const query = (body as Record<string, unknown>)['query'];
   if (typeof query === 'string') return query;
