@@ -24,12 +24,21 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  // the web console: browser modules (no build)
+  {
+    files: ['console/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(['document', 'location', 'history', 'fetch', 'crypto', 'EventSource', 'URLSearchParams'].map((g) => [g, 'readonly'])),
+    },
+  },
   restrict('protocol', ['storage', 'messaging', 'gateway', ...peers]),
   restrict('domain', ['storage', 'messaging', 'gateway', ...peers]),
   restrict('storage', ['messaging', 'search', 'gateway', ...peers]),
   restrict('messaging', ['storage', 'search', 'gateway', ...peers]),
   restrict('search', ['gateway', ...peers]),
   restrict('gateway', peers),
+  restrict('live', ['gateway', ...peers]),
   // metrics definitions only: what they read is injected by runtime.ts as plain getters
   restrict('observability', ['storage', 'messaging', 'gateway', ...peers]),
   ...peers.map((p) => restrict(p, peers.filter((q) => q !== p))),

@@ -26,6 +26,9 @@ import { MessageSearch } from './search/message-search.js';
 import { Shutdown } from './shutdown.js';
 import { ResourceCache } from './storage/cache.js';
 import { migrate, openOrm, type Orm } from './storage/orm.js';
+import { LiveHub } from './live/live-hub.js';
+import { LiveQueries } from './live/live-queries.js';
+import { registerLiveMetrics } from './live/live-metrics.js';
 import { poolUsage } from './storage/pool.js';
 import { Queries } from './storage/queries.js';
 
@@ -71,6 +74,7 @@ export async function startRuntime(config: Config, log: Logger, opts: { listen?:
   const shutdown = opts.shutdown ?? new Shutdown(log);
   let ready = false;
   let service: ChatService | undefined;
+  let live: LiveHub | undefined;
   const deps: { queries?: Queries; nc?: NatsConnection } = {};
   const cache = ResourceCache.connect(config.redisUrl, config.namespace, config.cacheTtlSeconds, log.child({ component: 'cache' }));
   const roles = config.roles;
@@ -111,8 +115,18 @@ export async function startRuntime(config: Config, log: Logger, opts: { listen?:
           perAddress: config.rateLimitPerAddress, perApplication: config.rateLimitPerApplication,
         },
       } : {}),
+      live: {
+        hub: () => {
+          if (!live) throw UnavailableError.dependency('the service (still starting)');
+          return live;
+        },
+        maxBufferBytes: config.liveMaxBufferBytes,
+      },
     });
     (runtime as { app?: FastifyInstance }).app = app;
+    registerLiveMetrics(metrics.registry, () => live);
+    // live streams end first: their clients reconnect to another process, and the HTTP server can close
+    shutdown.add('live', async () => live?.close());
     shutdown.add('http', () => app!.close());
     if (opts.listen !== false) {
       runtime.url = await app.listen({ port: config.port, host: config.host });
@@ -144,6 +158,10 @@ export async function startRuntime(config: Config, log: Logger, opts: { listen?:
       service = new ChatService({
         bus, queries, cache, search: new MessageSearch(searchEngine, indexNames(config.namespace), config.searchConcurrencyPerApplication), idempotency,
         operator: new Operator(config.adminApiKey, config.namespace), commandTimeoutMs: config.commandTimeoutMs,
+      });
+      live = new LiveHub({
+        nc, names: ns, queries: new LiveQueries(orm), log: log.child({ role: 'api', component: 'live' }),
+        maxStreams: config.liveMaxStreams, maxStreamsPerApplication: config.liveMaxStreamsPerApplication, heartbeatMs: config.liveHeartbeatMs,
       });
       shutdown.add('search', () => searchEngine.close());
       const natsApi: Service = await startNatsApi(nc, ns, service, log.child({ role: 'api', transport: 'nats' }), { pageMaxBytes: config.pageMaxBytes });
