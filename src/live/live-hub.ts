@@ -13,8 +13,8 @@ export interface LiveSink {
   /** Resolves when what was written is flushed to the socket (replay backpressure). */
   drained(): Promise<void>;
   heartbeat(): void;
-  /** Ends the response (the client reconnects, with Last-Event-ID). */
-  end(): void;
+  /** Ends the response (the client reconnects, with Last-Event-ID); resolves once the connection closed. */
+  end(): Promise<void>;
 }
 
 export interface LiveHubOptions {
@@ -142,9 +142,11 @@ export class LiveHub {
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.timer);
-    for (const stream of [...this.streams]) stream.close();
+    const ended = [...this.streams].map((stream) => stream.close());
     for (const feed of this.feeds.values()) feed.close();
     this.feeds.clear();
+    // the HTTP server closes next: let the ended responses reach their clients first (bounded)
+    await Promise.race([Promise.all(ended), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
   }
 }
 
@@ -184,7 +186,7 @@ export class LiveStream implements FeedListener {
       }
     } catch {
       // MySQL down during the replay: end, the client resumes from what it got
-      this.close();
+      void this.close();
       return;
     }
     const buffered = this.buffer;
@@ -209,7 +211,7 @@ export class LiveStream implements FeedListener {
     if (this.released) return;
     this.hub.counters.replayed += 1;
     if (!this.write(event)) await this.sink!.drained();
-    if (this.buffer.length > REPLAY_BUFFER_MAX) this.close();
+    if (this.buffer.length > REPLAY_BUFFER_MAX) void this.close();
   }
 
   /** A feed event: buffered during the replay, else written when it is the next one (creations) or known (edits). */
@@ -222,7 +224,7 @@ export class LiveStream implements FeedListener {
     if (event.type === 'message.created' ? event.message.number !== this.number + 1 : event.message.number > this.number) return;
     if (!this.write(event)) {
       this.hub.counters.slowClosed += 1;
-      this.close();
+      void this.close();
     }
   }
 
@@ -238,10 +240,10 @@ export class LiveStream implements FeedListener {
   }
 
   /** Ends the stream (client gone, slow, or shutdown) and gives its slot back. */
-  close(): void {
-    if (this.released) return;
+  close(): Promise<void> {
+    if (this.released) return Promise.resolve();
     this.feed.listeners.delete(this);
     this.hub.release(this);
-    this.sink?.end();
+    return this.sink?.end() ?? Promise.resolve();
   }
 }

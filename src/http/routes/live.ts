@@ -61,6 +61,8 @@ export function liveRoutes(app: FastifyInstance, service: () => ChatService, opt
       'cache-control': 'no-store',
       'x-accel-buffering': 'no',
       'x-request-id': request.id,
+      // a connection that carried a stream is not reused: it closes with the stream (at shutdown too)
+      connection: 'close',
     });
     res.socket?.setNoDelay(true);
     res.write(`retry: ${RECONNECT_MS}\n\n`);
@@ -73,7 +75,7 @@ export function liveRoutes(app: FastifyInstance, service: () => ChatService, opt
     res.on('drain', wake);
     res.on('close', () => {
       wake();
-      stream.close();
+      void stream.close();
     });
     const sink: LiveSink = {
       send: (event: LiveEvent, id: string) => {
@@ -85,11 +87,13 @@ export function liveRoutes(app: FastifyInstance, service: () => ChatService, opt
       heartbeat: () => {
         if (!res.destroyed && !res.writableEnded) res.write(': hb\n\n');
       },
-      end: () => {
+      end: () => new Promise<void>((resolve) => {
+        if (res.destroyed || res.socket === null) return resolve();
+        res.once('close', () => resolve());
         if (!res.writableEnded) res.end();
-      },
+      }),
     };
-    if (res.destroyed || request.raw.socket?.destroyed) stream.close();
+    if (res.destroyed || request.raw.socket?.destroyed) void stream.close();
     request.log.debug({ token: token.slice(0, 6), chat: chatNumber, after: cursor?.number }, 'live stream opened');
     await stream.start(sink);
   });
