@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../log.js';
 import type { ChatService } from '../gateway/chat-service.js';
-import { NotFoundError, ValidationError } from '../domain/errors.js';
+import { NotFoundError, UnavailableError, ValidationError } from '../domain/errors.js';
 import type { Redis } from 'ioredis';
 import { registerErrorHandling, sendError } from './error-handler.js';
 import { clientErrorHandler, collectRoutes, handleExpectations, methodNotAllowed, registerLingeringClose, registerSecurityHeaders, registerWellFormedInput } from './hardening.js';
@@ -40,7 +40,7 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
   /** Fastify's `trustProxy`: whose X-Forwarded-For gives the client address. */
   trustProxy?: boolean | string[];
-  /** The live message streams (SSE, src/live/); not served when absent. */
+  /** The live message streams (SSE, src/live/); 503 when absent. */
   live?: LiveRouteOptions;
 }
 
@@ -101,7 +101,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   applicationRoutes(app, opts.service);
   chatRoutes(app, opts.service);
   messageRoutes(app, opts.service);
-  if (opts.live) liveRoutes(app, opts.service, opts.live);
+  liveRoutes(app, opts.service, opts.live ?? { hub: () => { throw UnavailableError.dependency('live streams (not configured)'); }, maxBufferBytes: 1_048_576 });
   consoleRoutes(app);
   await app.ready();
   return app;
