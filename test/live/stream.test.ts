@@ -93,6 +93,10 @@ test('live stream: bad input is a 4xx, bounds answer 429/503 with Retry-After, s
   assert.equal(badId.status, 400);
   assert.equal(badId.body.error, 'validation_error');
   assert.equal((await call(url, 'GET', '/applications/x/chats/abc/messages/stream')).status, 400);
+  const head = await call(url, 'HEAD', `${a.path}/messages/stream`);
+  assert.equal(head.status, 200);
+  assert.match(head.headers.get('content-type') ?? '', /^text\/event-stream/);
+  assert.equal((await call(url, 'POST', `${a.path}/messages/stream`)).status, 405);
 
   const s1 = await openSse(`${url}${a.path}/messages/stream`);
   const s2 = await openSse(`${url}${a.path}/messages/stream`);
@@ -122,4 +126,17 @@ test('live stream: bad input is a 4xx, bounds answer 429/503 with Retry-After, s
   // shutdown ends the open streams (clients reconnect elsewhere)
   await runtime.stop();
   await Promise.race([Promise.all([s1.ended, s2.ended]), new Promise((_, reject) => setTimeout(() => reject(new Error('streams not ended')), 10_000))]);
+});
+
+test('live stream: opening a stream counts against the rate limits', async (t) => {
+  const { url } = await startDeployment(t, { env: { RATE_LIMIT: 'on', RATE_LIMIT_PER_APPLICATION: '4', RATE_LIMIT_PER_ADDRESS: '1000' } });
+  const { path } = await chatOf(url); // the chat's creation is the application's first request
+  const streams = [];
+  for (let i = 0; i < 3; i++) streams.push(await openSse(`${url}${path}/messages/stream`));
+  t.after(() => { for (const s of streams) s.close(); });
+  assert.deepEqual(streams.map((s) => s.status), [200, 200, 200]);
+  const refused = await openSse(`${url}${path}/messages/stream`);
+  assert.equal(refused.status, 429);
+  assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+  assert.match(JSON.parse(refused.body!).message, /rate limit of this application/);
 });

@@ -49,6 +49,8 @@ export function liveRoutes(app: FastifyInstance, service: () => ChatService, opt
     const chatNumber = pathNumber(request.params.number, 'number');
     const cursor = parseCursor(request.headers['last-event-id'], request.query.after);
     const chatId = await service().chatId(token, chatNumber);
+    // HEAD (Fastify's twin of GET): the headers a stream would start with, no stream
+    if (request.method === 'HEAD') return reply.type('text/event-stream; charset=utf-8').send();
     const stream = await opts.hub().open(token, chatNumber, chatId, cursor);
 
     const res = reply.raw;
