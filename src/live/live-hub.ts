@@ -221,6 +221,11 @@ export class LiveStream implements FeedListener {
       this.buffer.push(event);
       return;
     }
+    if (event.type === 'message.created' && event.message.number > this.number + 1) {
+      // cannot happen (the feed is gapless and the replay reached it); should it, end: the resume fills from MySQL
+      void this.close();
+      return;
+    }
     if (event.type === 'message.created' ? event.message.number !== this.number + 1 : event.message.number > this.number) return;
     if (!this.write(event)) {
       this.hub.counters.slowClosed += 1;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { call, startDeployment, waitFor } from '../support/harness.js';
-import { openSse, type SseEvent } from '../support/sse.js';
+import { openSse, type SseEvent, type SseStream } from '../support/sse.js';
 
 const numbers = (events: SseEvent[], type = 'message.created'): number[] => events.filter((e) => e.event === type).map((e) => (JSON.parse(e.data) as { number: number }).number);
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -131,7 +131,7 @@ test('live stream: bad input is a 4xx, bounds answer 429/503 with Retry-After, s
 test('live stream: opening a stream counts against the rate limits', async (t) => {
   const { url } = await startDeployment(t, { env: { RATE_LIMIT: 'on', RATE_LIMIT_PER_APPLICATION: '4', RATE_LIMIT_PER_ADDRESS: '1000' } });
   const { path } = await chatOf(url); // the chat's creation is the application's first request
-  const streams = [];
+  const streams: SseStream[] = [];
   for (let i = 0; i < 3; i++) streams.push(await openSse(`${url}${path}/messages/stream`));
   t.after(() => { for (const s of streams) s.close(); });
   assert.deepEqual(streams.map((s) => s.status), [200, 200, 200]);
