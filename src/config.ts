@@ -46,7 +46,7 @@ export const settings = {
   mailboxCapacity: { env: 'MAILBOX_CAPACITY', kind: 'int', default: '1024', description: 'Commands in flight per partition worker (mailboxes plus uncommitted writes) before it stops pulling: backpressure.' },
   commitBatchMax: { env: 'COMMIT_BATCH_MAX', kind: 'int', default: '500', description: 'Most writes in one MySQL transaction (group commit across the partitions of a process).' },
   commitBatchBytes: { env: 'COMMIT_BATCH_BYTES', kind: 'int', default: '4194304', description: 'Most bytes of written text in one MySQL transaction; lowered to a quarter of the server\'s max_allowed_packet when that is smaller.' },
-  commitPipeline: { env: 'COMMIT_PIPELINE', kind: 'int', default: '2', description: 'MySQL transactions of the group committer in flight at once (each over different partitions).' },
+  commitPipeline: { env: 'COMMIT_PIPELINE', kind: 'int', default: '2', description: 'MySQL transactions of the group committer in flight at once (each over different partitions); beyond the first, one starts only when 16 writes wait, so that load gathers into large transactions.' },
   cacheTtlSeconds: { env: 'CACHE_TTL_SECONDS', kind: 'int', default: '5', description: 'Time-to-live of resources cached in Redis; bounds how stale a cached counter can be (writes overwrite the cache at once).' },
   shutdownTimeoutMs: { env: 'SHUTDOWN_TIMEOUT_MS', kind: 'int', default: '15000', description: 'Graceful shutdown budget; work still in flight after it is handed back to JetStream for redelivery.' },
   bodyLimitBytes: { env: 'BODY_LIMIT_BYTES', kind: 'int', default: '1048576', description: 'Largest accepted HTTP request body (413 above).' },

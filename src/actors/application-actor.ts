@@ -1,5 +1,6 @@
 import { NotFoundError } from '../domain/errors.js';
-import type { CreateChat, UpdateApplication } from '../protocol/commands.js';
+import type { ApplicationAddress, CreateChat, UpdateApplication } from '../protocol/commands.js';
+import { routingKeyOf } from '../protocol/partition.js';
 import { Application, Chat } from '../storage/entities/index.js';
 import type { ApplicationState } from '../storage/queries.js';
 import { CreatingActor } from './actor.js';
@@ -17,11 +18,14 @@ type State = ApplicationState;
 export class ApplicationActor extends CreatingActor {
   private state: State | undefined;
 
+  readonly token: string;
+
   constructor(
-    readonly token: string,
+    address: ApplicationAddress,
     private readonly ctx: ActorContext,
   ) {
-    super(token);
+    super(routingKeyOf(address));
+    this.token = address.token;
   }
 
   private async activate(): Promise<State | undefined> {
@@ -57,21 +61,19 @@ export class ApplicationActor extends CreatingActor {
       () => {
         const number = ++state.lastChat;
         const now = new Date();
-        let entity: Chat | undefined;
         return commitThenComplete(
           ctx,
           this,
           delivery,
           {
             bytes: textBytes(command.name ?? ''),
-            apply: (em) => {
-              entity = em.create(Chat, {
+            apply: (em) =>
+              em.create(Chat, {
                 application: em.getReference(Application, state.applicationId), number, name: command.name ?? null,
                 messagesCount: 0, commandId: delivery.envelope.id, version: ctx.versionOf(delivery.seq), createdAt: now, updatedAt: now,
-              });
-            },
+              }),
           },
-          () => this.chatCreated(chatSnapshot(this.token, rowOf.chat(entity!, state.applicationId))),
+          (entity) => this.chatCreated(chatSnapshot(this.token, rowOf.chat(entity, state.applicationId))),
         );
       },
     );
@@ -92,7 +94,6 @@ export class ApplicationActor extends CreatingActor {
       if (row && Number(row.version) >= ctx.versionOf(delivery.appliedSinceSeq)) return complete(ctx, delivery, this.renamed(applicationSnapshot(row)));
     }
     const now = new Date();
-    let entity: Application | undefined;
     void commitThenComplete(
       ctx,
       this,
@@ -100,13 +101,14 @@ export class ApplicationActor extends CreatingActor {
       {
         bytes: textBytes(command.name ?? ''),
         apply: async (em) => {
-          entity = await em.findOneOrFail(Application, state.applicationId);
+          const entity = await em.findOneOrFail(Application, state.applicationId);
           entity.name = command.name;
           entity.updatedAt = now;
           entity.version = ctx.versionOf(delivery.seq);
+          return entity;
         },
       },
-      () => this.renamed(applicationSnapshot(rowOf.application(entity!))),
+      (entity) => this.renamed(applicationSnapshot(rowOf.application(entity))),
     );
   }
 

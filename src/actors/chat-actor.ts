@@ -1,5 +1,6 @@
 import { NotFoundError } from '../domain/errors.js';
-import type { CreateMessage, UpdateChat, UpdateMessage } from '../protocol/commands.js';
+import type { ChatAddress, CreateMessage, UpdateChat, UpdateMessage } from '../protocol/commands.js';
+import { routingKeyOf } from '../protocol/partition.js';
 import { Chat, Message } from '../storage/entities/index.js';
 import type { ChatState } from '../storage/queries.js';
 import { CreatingActor } from './actor.js';
@@ -17,13 +18,16 @@ type State = ChatState;
 export class ChatActor extends CreatingActor {
   private state: State | undefined;
 
+  readonly token: string;
+  readonly chatNumber: number;
+
   constructor(
-    key: string,
-    readonly token: string,
-    readonly chatNumber: number,
+    address: ChatAddress,
     private readonly ctx: ActorContext,
   ) {
-    super(key);
+    super(routingKeyOf(address));
+    this.token = address.token;
+    this.chatNumber = address.chatNumber;
   }
 
   private async activate(): Promise<State | undefined> {
@@ -61,21 +65,19 @@ export class ChatActor extends CreatingActor {
       () => {
         const number = ++state.lastMessage;
         const now = new Date();
-        let entity: Message | undefined;
         return commitThenComplete(
           ctx,
           this,
           delivery,
           {
             bytes: textBytes(command.body),
-            apply: (em) => {
-              entity = em.create(Message, {
+            apply: (em) =>
+              em.create(Message, {
                 chat: em.getReference(Chat, state.chatId), number, body: command.body,
                 commandId: delivery.envelope.id, version: ctx.versionOf(delivery.seq), createdAt: now, updatedAt: now,
-              });
-            },
+              }),
           },
-          () => this.messageWritten(messageSnapshot(this.token, this.chatNumber, rowOf.message(entity!, state.chatId)), 'MessageCreated'),
+          (entity) => this.messageWritten(messageSnapshot(this.token, this.chatNumber, rowOf.message(entity, state.chatId)), 'MessageCreated'),
         );
       },
     );
@@ -94,7 +96,6 @@ export class ChatActor extends CreatingActor {
       }
     }
     const now = new Date();
-    let entity: Message | undefined;
     void commitThenComplete(
       ctx,
       this,
@@ -103,13 +104,14 @@ export class ChatActor extends CreatingActor {
         bytes: textBytes(command.body),
         apply: async (em) => {
           await em.flush(); // the message may have been created earlier in this same transaction
-          entity = await em.findOneOrFail(Message, { chat: state.chatId, number });
+          const entity = await em.findOneOrFail(Message, { chat: state.chatId, number });
           entity.body = command.body;
           entity.updatedAt = now;
           entity.version = ctx.versionOf(delivery.seq);
+          return entity;
         },
       },
-      () => this.messageWritten(messageSnapshot(this.token, this.chatNumber, rowOf.message(entity!, state.chatId)), 'MessageUpdated'),
+      (entity) => this.messageWritten(messageSnapshot(this.token, this.chatNumber, rowOf.message(entity, state.chatId)), 'MessageUpdated'),
     );
   }
 
@@ -128,7 +130,6 @@ export class ChatActor extends CreatingActor {
       if (row && Number(row.version) >= ctx.versionOf(delivery.appliedSinceSeq)) return complete(ctx, delivery, this.renamed(chatSnapshot(this.token, row)));
     }
     const now = new Date();
-    let entity: Chat | undefined;
     void commitThenComplete(
       ctx,
       this,
@@ -136,13 +137,14 @@ export class ChatActor extends CreatingActor {
       {
         bytes: textBytes(command.name ?? ''),
         apply: async (em) => {
-          entity = await em.findOneOrFail(Chat, state.chatId);
+          const entity = await em.findOneOrFail(Chat, state.chatId);
           entity.name = command.name;
           entity.updatedAt = now;
           entity.version = ctx.versionOf(delivery.seq);
+          return entity;
         },
       },
-      () => this.renamed(chatSnapshot(this.token, rowOf.chat(entity!, state.applicationId))),
+      (entity) => this.renamed(chatSnapshot(this.token, rowOf.chat(entity, state.applicationId))),
     );
   }
 

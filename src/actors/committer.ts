@@ -3,9 +3,12 @@ import { CommitFailedError } from '../storage/db-errors.js';
 import { Fences, FencedError } from '../storage/fences.js';
 import type { Orm } from '../storage/orm.js';
 
-/** One unit of work an actor hands to the committer: applied to the transaction's EntityManager, in order. */
-export interface Write {
-  apply(em: EntityManager): Promise<void> | void;
+/**
+ * One unit of work an actor hands to the committer: applied to the transaction's EntityManager, in order.
+ * What `apply` returns (typically the entity it created or changed) is what the commit resolves with.
+ */
+export interface Write<T = unknown> {
+  apply(em: EntityManager): Promise<T> | T;
   /** Upper bound of the bytes this write adds to the SQL sent to MySQL (what counts against max_allowed_packet). */
   readonly bytes?: number;
 }
@@ -27,11 +30,14 @@ export function textBytes(text: string): number {
   return 2 * Buffer.byteLength(text, 'utf8') + BASE_WRITE_BYTES;
 }
 
+/** Most transactions in flight beyond the first start only when at least this many writes wait (else they join the next). */
+const CONCURRENT_BATCH_MIN = 16;
+
 interface Queued {
   lane: CommitLane;
   write: Write;
   bytes: number;
-  resolve: () => void;
+  resolve: (written: unknown) => void;
   reject: (err: unknown) => void;
 }
 
@@ -66,9 +72,9 @@ export class GroupCommitter {
   }
 
   /** @internal used by CommitLane */
-  enqueue(lane: CommitLane, write: Write): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ lane, write, bytes: write.bytes ?? BASE_WRITE_BYTES, resolve, reject });
+  enqueue<T>(lane: CommitLane, write: Write<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ lane, write, bytes: write.bytes ?? BASE_WRITE_BYTES, resolve: resolve as (written: unknown) => void, reject });
       this.schedule();
     });
   }
@@ -97,8 +103,16 @@ export class GroupCommitter {
     });
   }
 
+  /**
+   * Starts transactions while slots are free. Only the first starts with whatever is queued (no added latency
+   * when load is light); a further one only once CONCURRENT_BATCH_MIN writes wait, so that under load writes
+   * gather into a few large transactions rather than many of one write each (a transaction's fixed cost —
+   * BEGIN, fence check, COMMIT, each a round trip — is most of the cost of a small one).
+   */
   private startBatches(): void {
     while (this.inFlight < this.options.pipeline && this.queue.length > 0) {
+      if (this.inFlight > 0 && this.queue.length < CONCURRENT_BATCH_MIN) return; // the running one's end reschedules
+
       const batch = this.take();
       if (batch.length === 0) return; // everything queued belongs to lanes in flight
       this.inFlight++;
@@ -140,10 +154,11 @@ export class GroupCommitter {
 
   private async run(batch: Queued[]): Promise<void> {
     let fenced = new Map<CommitLane, FencedError>();
+    const written = new Map<Queued, unknown>();
     try {
       await this.orm.em.fork().transactional(async (em) => {
         fenced = await this.checkFences(em, batch);
-        for (const q of batch) if (!fenced.has(q.lane)) await q.write.apply(em);
+        for (const q of batch) if (!fenced.has(q.lane)) written.set(q, await q.write.apply(em));
       });
     } catch (cause) {
       const err = new CommitFailedError(cause);
@@ -162,7 +177,7 @@ export class GroupCommitter {
         committed++;
         q.lane.writes++;
         lanes.add(q.lane);
-        q.resolve();
+        q.resolve(written.get(q));
       }
     }
     for (const lane of lanes) lane.batches++;
@@ -203,8 +218,11 @@ export class CommitLane {
     return this.failure !== undefined;
   }
 
-  /** Resolves once the write is committed; rejects if its transaction (or an earlier one of this lane) failed. */
-  commit(write: Write): Promise<void> {
+  /**
+   * Resolves with what the write's `apply` returned once it is committed; rejects if its transaction (or an
+   * earlier one of this lane) failed.
+   */
+  commit<T>(write: Write<T>): Promise<T> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     return this.committer.enqueue(this, write);
   }

@@ -41,22 +41,23 @@ export function refuse(delivery: Delivery, reply: Extract<CommandReply, { ok: fa
 }
 
 /**
- * Hands a write to the committer and completes the command after its commit. The actor does not wait:
+ * Hands a write to the committer and completes the command after its commit, with the outcome made from what
+ * the write wrote (its entity). The actor does not wait:
  * its next command runs at once (pipelining). Resolves with the outcome, or undefined if the commit failed
  * (then the command was handed back and the whole worker restarts).
  */
-export function commitThenComplete(
+export function commitThenComplete<T>(
   ctx: ActorContext,
   actor: { pendingWrites: number },
   delivery: Delivery,
-  write: Write,
-  outcome: () => Outcome,
+  write: Write<T>,
+  outcome: (written: T) => Outcome,
 ): Promise<Outcome | undefined> {
   actor.pendingWrites++;
   return ctx.committer.commit(write).then(
-    async () => {
+    async (written) => {
       actor.pendingWrites--;
-      const result = outcome();
+      const result = outcome(written);
       await complete(ctx, delivery, result);
       return result;
     },

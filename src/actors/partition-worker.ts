@@ -3,7 +3,7 @@ import { AckPolicy, DeliverPolicy, consumerOpts, nanos } from 'nats';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { decodeJson } from '../messaging/nats.js';
-import { actorOf, isCommandEnvelope, type CommandEnvelope } from '../protocol/commands.js';
+import { isCommandEnvelope, routeOf, type ApplicationAddress, type ChatAddress, type CommandEnvelope, type RegistrarAddress } from '../protocol/commands.js';
 import { routingKeyOf } from '../protocol/partition.js';
 import type { Names } from '../protocol/subjects.js';
 import type { Orm } from '../storage/orm.js';
@@ -22,8 +22,6 @@ const PULL_EXPIRES_MS = 1000;
 const PULL_EXPIRY_MARGIN_MS = 500;
 /** Longest wait for the PING round trip that closes a stop. */
 const FLUSH_WAIT_MS = 2000;
-
-type AnyActor = RegistrarActor | ApplicationActor | ChatActor;
 
 export type StopReason = 'drain' | 'lost';
 
@@ -48,7 +46,12 @@ export interface WorkerDeps {
  */
 export class PartitionWorker {
   private readonly unsettled = new Set<Delivery>();
-  private readonly region: Region<AnyActor>;
+  /** The live actors of this partition, one region per kind (the budget bounds them together, per process). */
+  private readonly regions: {
+    registrar: Region<RegistrarActor, RegistrarAddress>;
+    application: Region<ApplicationActor, ApplicationAddress>;
+    chat: Region<ChatActor, ChatAddress>;
+  };
   private readonly committer: CommitLane;
   private readonly ctx: ActorContext;
   private readonly log: Logger;
@@ -64,6 +67,8 @@ export class PartitionWorker {
   /** Service-owned number of the commands stream's incarnation (see storage/command-streams.ts); set by start. */
   private incarnation = 0;
   private spaceWaiter?: () => void;
+  /** Resolves a draining stop's wait once nothing is unsettled (or the worker crashed). */
+  private settledWaiter?: () => void;
   /** Set when the worker died on its own (fatal error); the owner restarts it. */
   crashed: unknown;
   onCrash?: (err: unknown) => void;
@@ -79,15 +84,31 @@ export class PartitionWorker {
       ...deps.base, partition, committer: this.committer, log: this.log,
       versionOf: (seq) => commandVersion(this.incarnation, seq),
     };
-    this.region = new Region<AnyActor>((key) => this.spawn(key), deps.config.actorIdleMs, deps.budget);
+    const idleMs = deps.config.actorIdleMs;
+    this.regions = {
+      registrar: new Region((a: RegistrarAddress) => new RegistrarActor(a, this.ctx), idleMs, deps.budget, routingKeyOf),
+      application: new Region((a: ApplicationAddress) => new ApplicationActor(a, this.ctx), idleMs, deps.budget, routingKeyOf),
+      chat: new Region((a: ChatAddress) => new ChatActor(a, this.ctx), idleMs, deps.budget, routingKeyOf),
+    };
+  }
+
+  private get allRegions(): Array<Region<RegistrarActor | ApplicationActor | ChatActor, never>> {
+    return [this.regions.registrar, this.regions.application, this.regions.chat];
   }
 
   get liveActors(): number {
-    return this.region.size;
+    return this.allRegions.reduce((n, r) => n + r.size, 0);
   }
 
   get stats(): { activations: number; passivations: number; batches: number; writes: number; unsettled: number } {
-    return { ...this.region.stats, batches: this.committer.batches, writes: this.committer.writes, unsettled: this.unsettled.size };
+    const regions = this.allRegions;
+    return {
+      activations: regions.reduce((n, r) => n + r.stats.activations, 0),
+      passivations: regions.reduce((n, r) => n + r.stats.passivations, 0),
+      batches: this.committer.batches,
+      writes: this.committer.writes,
+      unsettled: this.unsettled.size,
+    };
   }
 
   async start(): Promise<void> {
@@ -123,7 +144,9 @@ export class PartitionWorker {
     });
     this.sub = await nc.jetstream().pullSubscribe(names.commandFilter(this.partition), opts);
     const every = Math.max(1000, Math.floor(config.actorIdleMs / 2));
-    this.reaper = setInterval(() => this.region.reap(), every);
+    this.reaper = setInterval(() => {
+      for (const region of this.allRegions) region.reap();
+    }, every);
     this.reaper.unref();
     this.loop = this.pull(this.sub);
     this.log.info('partition started');
@@ -179,36 +202,46 @@ export class PartitionWorker {
       delivery.nak();
       return;
     }
-    const actor = this.region.get(routingKeyOf(actorOf(envelope)));
-    actor.tell(() => this.handle(actor, delivery));
+    this.route(delivery);
   }
 
-  private async handle(actor: AnyActor, delivery: Delivery): Promise<void> {
-    if (this.crashed !== undefined) return delivery.nak(500);
-    const command = delivery.envelope.command;
-    try {
-      if (actor instanceof RegistrarActor && command.type === 'CreateApplication') return await actor.handle(delivery, command);
-      if (actor instanceof ApplicationActor && (command.type === 'CreateChat' || command.type === 'UpdateApplication')) return await actor.handle(delivery, command);
-      if (actor instanceof ChatActor && (command.type === 'CreateMessage' || command.type === 'UpdateMessage' || command.type === 'UpdateChat')) {
-        return await actor.handle(delivery, command);
+  /** Tells the command to the actor that owns it, activating that actor if needed. */
+  private route(delivery: Delivery): void {
+    const routed = routeOf(delivery.envelope);
+    switch (routed.kind) {
+      case 'registrar': {
+        const actor = this.regions.registrar.get(routed.address);
+        return actor.tell(() => this.handled(delivery, () => actor.handle(delivery, routed.command)));
       }
-      throw new Error(`command ${command.type} routed to the wrong actor ${actor.key}`);
+      case 'application': {
+        const actor = this.regions.application.get(routed.address);
+        return actor.tell(() => this.handled(delivery, () => actor.handle(delivery, routed.command)));
+      }
+      case 'chat': {
+        const actor = this.regions.chat.get(routed.address);
+        return actor.tell(() => this.handled(delivery, () => actor.handle(delivery, routed.command)));
+      }
+      default: {
+        const never: never = routed;
+        throw new Error(`unknown actor kind ${(never as { kind: string }).kind}`);
+      }
+    }
+  }
+
+  /** Runs an actor's handling of a delivery; a failed read (MySQL briefly unavailable) hands the command back. */
+  private async handled(delivery: Delivery, handle: () => Promise<void>): Promise<void> {
+    if (this.crashed !== undefined) return delivery.nak(500);
+    try {
+      await handle();
     } catch (err) {
-      // a read failed (MySQL briefly unavailable): hand the command back, it will be redelivered
       this.log.warn({ err, command: delivery.envelope.id }, 'command failed; handed back');
       delivery.nak(1000);
     }
   }
 
-  private spawn(key: string): AnyActor {
-    const [kind, token, chat] = key.split('.');
-    if (kind === 'new') return new RegistrarActor(key, this.ctx);
-    if (kind === 'app') return new ApplicationActor(token!, this.ctx);
-    return new ChatActor(key, token!, Number(chat), this.ctx);
-  }
-
   private settled(delivery: Delivery): void {
     this.unsettled.delete(delivery);
+    if (this.unsettled.size === 0) this.wakeSettled();
     const waiter = this.spaceWaiter;
     if (waiter && this.unsettled.size < this.deps.config.mailboxCapacity) {
       this.spaceWaiter = undefined;
@@ -216,9 +249,16 @@ export class PartitionWorker {
     }
   }
 
+  private wakeSettled(): void {
+    const waiter = this.settledWaiter;
+    this.settledWaiter = undefined;
+    waiter?.();
+  }
+
   private crash(err: unknown): void {
     if (this.crashed !== undefined) return;
     this.crashed = err;
+    this.wakeSettled();
     if (err instanceof FencedError) this.log.warn({ err }, 'partition fenced by a newer owner; stopping');
     else this.log.error({ err }, 'commit failed; restarting partition');
     void this.stop('lost').then(() => this.onCrash?.(err));
@@ -235,9 +275,14 @@ export class PartitionWorker {
     if (this.reaper) clearInterval(this.reaper);
     if (reason === 'drain') {
       await this.loop?.catch(() => undefined);
-      const deadline = Date.now() + budgetMs;
-      while (this.unsettled.size > 0 && Date.now() < deadline && this.crashed === undefined) {
-        await new Promise((r) => setTimeout(r, 20));
+      if (this.unsettled.size > 0 && this.crashed === undefined) {
+        let budget: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          this.settledWaiter = resolve;
+          budget = setTimeout(resolve, budgetMs);
+        });
+        clearTimeout(budget);
+        this.settledWaiter = undefined;
       }
     }
     this.committer.abort(new Error(`partition ${this.partition} stopped (${reason})`));
@@ -259,7 +304,7 @@ export class PartitionWorker {
     ]);
     clearTimeout(flushTimer);
     this.sub?.unsubscribe();
-    this.region.clear();
+    for (const region of this.allRegions) region.clear();
     this.log.info({ reason }, 'partition stopped');
   }
 }

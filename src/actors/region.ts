@@ -13,7 +13,7 @@ const EVICTION_SCAN = 256;
  * partition workers: ACTOR_MAX_ACTIVE bounds the process, however many partitions it owns.
  */
 export class ActorBudget {
-  private readonly lru = new Map<Actor, { region: Region<Actor>; key: string }>();
+  private readonly lru = new Map<Actor, { region: AnyRegion; key: string }>();
 
   constructor(readonly maxActive: number) {}
 
@@ -21,7 +21,7 @@ export class ActorBudget {
     return this.lru.size;
   }
 
-  touch(actor: Actor, region: Region<Actor>, key: string): void {
+  touch(actor: Actor, region: AnyRegion, key: string): void {
     this.lru.delete(actor);
     this.lru.set(actor, { region, key });
   }
@@ -45,29 +45,36 @@ export class ActorBudget {
   }
 }
 
+/** What the budget needs of a region: passivating one of its actors. */
+interface AnyRegion {
+  passivate(key: string, actor: Actor): void;
+}
+
 /**
- * The live actors of one partition worker, by key. An actor starts on its first command (activation) and is
+ * The live actors of one kind in one partition worker, by typed address (`Addr`; `keyOf` makes the map key). An actor starts on its first command (activation) and is
  * passivated when idle for `idleMs`, or — least recently used first, over the whole process — when more
  * than the budget's `maxActive` are live. Only idle actors are passivated (empty mailbox, nothing
  * uncommitted), so no command is ever dropped: a command for a passivated actor simply activates a new
  * incarnation, which reloads its state from MySQL.
  */
-export class Region<A extends Actor> {
+export class Region<A extends Actor, Addr = string> implements AnyRegion {
   private readonly actors = new Map<string, A>();
   readonly stats: RegionStats = { activations: 0, passivations: 0 };
 
   constructor(
-    private readonly create: (key: string) => A,
+    private readonly create: (address: Addr) => A,
     private readonly idleMs: number,
     private readonly budget: ActorBudget,
+    private readonly keyOf: (address: Addr) => string = String,
   ) {}
 
   get size(): number {
     return this.actors.size;
   }
 
-  /** The actor for `key`, activated if needed; moves it to the most recently used end. */
-  get(key: string): A {
+  /** The actor at `address`, activated if needed; moves it to the most recently used end. */
+  get(address: Addr): A {
+    const key = this.keyOf(address);
     let actor = this.actors.get(key);
     if (actor) {
       this.actors.delete(key);
@@ -75,7 +82,7 @@ export class Region<A extends Actor> {
       this.budget.touch(actor, this, key);
       return actor;
     }
-    actor = this.create(key);
+    actor = this.create(address);
     this.stats.activations++;
     this.actors.set(key, actor);
     this.budget.touch(actor, this, key);

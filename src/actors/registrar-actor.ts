@@ -1,5 +1,6 @@
 import { newApplicationToken } from '../domain/tokens.js';
-import type { CreateApplication } from '../protocol/commands.js';
+import type { CreateApplication, RegistrarAddress } from '../protocol/commands.js';
+import { routingKeyOf } from '../protocol/partition.js';
 import { Application } from '../storage/entities/index.js';
 import { CreatingActor } from './actor.js';
 import { textBytes } from './committer.js';
@@ -13,10 +14,10 @@ import { applicationSnapshot, rowOf } from './snapshots.js';
  */
 export class RegistrarActor extends CreatingActor {
   constructor(
-    key: string,
+    address: RegistrarAddress,
     private readonly ctx: ActorContext,
   ) {
-    super(key);
+    super(routingKeyOf(address));
   }
 
   handle(delivery: Delivery, command: CreateApplication): Promise<void> {
@@ -30,21 +31,19 @@ export class RegistrarActor extends CreatingActor {
       },
       () => {
         const now = new Date();
-        let entity: Application | undefined;
         return commitThenComplete(
           ctx,
           this,
           delivery,
           {
             bytes: textBytes(command.name ?? ''),
-            apply: (em) => {
-              entity = em.create(Application, {
+            apply: (em) =>
+              em.create(Application, {
                 token: newApplicationToken(), name: command.name, chatsCount: 0,
                 commandId: delivery.envelope.id, version: ctx.versionOf(delivery.seq), createdAt: now, updatedAt: now,
-              });
-            },
+              }),
           },
-          () => this.outcome(applicationSnapshot(rowOf.application(entity!))),
+          (entity) => this.outcome(applicationSnapshot(rowOf.application(entity))),
         );
       },
     );

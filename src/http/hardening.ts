@@ -1,40 +1,69 @@
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import helmet, { type HelmetOptions } from 'helmet';
 import { AppError, MethodNotAllowedError, ValidationError, type ErrorBody } from '../domain/errors.js';
 import { hasLoneSurrogate } from '../domain/text.js';
 
+/** helmet's defaults (nosniff, frame denial, referrer policy…) with a CSP that Swagger UI (`/docs`) works under. */
+const HELMET_OPTIONS: HelmetOptions = {
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      'default-src': ["'self'"],
+      'base-uri': ["'self'"],
+      'connect-src': ["'self'"],
+      'font-src': ["'self'", 'data:'],
+      'form-action': ["'self'"],
+      'frame-ancestors': ["'none'"],
+      'img-src': ["'self'", 'data:'],
+      'object-src': ["'none'"],
+      'script-src': ["'self'"],
+      'script-src-attr': ["'none'"],
+      'style-src': ["'self'", "'unsafe-inline'"],
+    },
+  },
+  frameguard: { action: 'deny' },
+  // plain HTTP behind a TLS-terminating proxy is the deployment: HSTS is the proxy's business
+  strictTransportSecurity: false,
+};
+
 /**
- * Response headers for a JSON API that also serves Swagger UI (`/docs`): helmet's defaults (nosniff, frame
- * denial, referrer policy…) with a CSP that Swagger UI works under (its scripts and styles are served from
- * /docs itself; no inline script), `Cache-Control: no-store` on every response that does not set its own
- * (responses carry tokens), and CORS for the origins of `CORS_ORIGINS` only (none by default).
+ * The headers helmet sets for `options`, computed once: they do not depend on the request, and building
+ * helmet's middleware per request (what @fastify/helmet does) parses the CSP again for every response.
+ */
+export function securityHeaders(options: HelmetOptions = HELMET_OPTIONS): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const res = {
+    setHeader: (name: string, value: string | number | readonly string[]) => {
+      headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+    },
+    removeHeader: (name: string) => {
+      delete headers[name.toLowerCase()];
+    },
+  };
+  let done = false;
+  helmet(options)({} as IncomingMessage, res as unknown as ServerResponse, (err?: unknown) => {
+    if (err) throw err instanceof Error ? err : new Error(String(err));
+    done = true;
+  });
+  if (!done) throw new Error('helmet did not finish synchronously');
+  return headers;
+}
+
+/**
+ * Response headers for a JSON API that also serves Swagger UI (`/docs`): helmet's (see `securityHeaders`),
+ * `Cache-Control: no-store` on every response that does not set its own (responses carry tokens), and CORS
+ * for the origins of `CORS_ORIGINS` only (none by default).
  */
 export async function registerSecurityHeaders(app: FastifyInstance, corsOrigins: readonly string[]): Promise<void> {
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        'default-src': ["'self'"],
-        'base-uri': ["'self'"],
-        'connect-src': ["'self'"],
-        'font-src': ["'self'", 'data:'],
-        'form-action': ["'self'"],
-        'frame-ancestors': ["'none'"],
-        'img-src': ["'self'", 'data:'],
-        'object-src': ["'none'"],
-        'script-src': ["'self'"],
-        'script-src-attr': ["'none'"],
-        'style-src': ["'self'", "'unsafe-inline'"],
-      },
-    },
-    frameguard: { action: 'deny' },
-    // plain HTTP behind a TLS-terminating proxy is the deployment: HSTS is the proxy's business
-    strictTransportSecurity: false,
+  const headers = securityHeaders();
+  app.addHook('onRequest', (_request, reply, done) => {
+    void reply.headers(headers);
+    done();
   });
   await app.register(cors, {
     origin: [...corsOrigins],
@@ -45,8 +74,9 @@ export async function registerSecurityHeaders(app: FastifyInstance, corsOrigins:
     // a bare OPTIONS is answered (204, no Access-Control-* headers) instead of a plain-text 400
     strictPreflight: false,
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (!reply.hasHeader('cache-control')) void reply.header('Cache-Control', 'no-store');
+    done(null, payload);
   });
 }
 
@@ -194,19 +224,24 @@ const LINGER_MS = 5000;
  * when the client closes its side, or after LINGER_MS.
  */
 export function registerLingeringClose(app: FastifyInstance): void {
-  app.addHook('onSend', async (request, reply) => {
-    if (request.raw.complete || String(reply.getHeader('connection') ?? '').toLowerCase() !== 'close') return;
-    const socket = request.raw.socket as Duplex & { destroySoon?: () => void; lingering?: boolean };
-    if (!socket || socket.lingering) return;
-    socket.lingering = true;
-    socket.destroySoon = function lingeringClose(this: Duplex) {
-      const timer = setTimeout(() => this.destroy(), LINGER_MS);
-      timer.unref();
-      this.once('close', () => clearTimeout(timer));
-      this.once('end', () => this.destroy());
-      this.on('data', () => undefined);
-      this.end();
-      this.resume();
-    };
+  app.addHook('onSend', (request, reply, payload, done) => {
+    lingerIfClosing(request, reply);
+    done(null, payload);
   });
+}
+
+function lingerIfClosing(request: FastifyRequest, reply: FastifyReply): void {
+  if (request.raw.complete || String(reply.getHeader('connection') ?? '').toLowerCase() !== 'close') return;
+  const socket = request.raw.socket as Duplex & { destroySoon?: () => void; lingering?: boolean };
+  if (!socket || socket.lingering) return;
+  socket.lingering = true;
+  socket.destroySoon = function lingeringClose(this: Duplex) {
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    timer.unref();
+    this.once('close', () => clearTimeout(timer));
+    this.once('end', () => this.destroy());
+    this.on('data', () => undefined);
+    this.end();
+    this.resume();
+  };
 }

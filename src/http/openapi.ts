@@ -6,14 +6,25 @@ import type { FastifyInstance, FastifySchema } from 'fastify';
 /** The service's version (package.json, next to src/ and to dist/). */
 export const serviceVersion: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-const description = `Applications, numbered chats and messages (numbering, lists, search, idempotency, errors and limits: the README).
+const description = `Applications, numbered chats and messages. The reference, with everything this document says and more
+(running, counters, limits, NATS request/reply): docs/API.md in the service's repository.
 
+* **Numbering**: chats are numbered 1, 2, 3… per application and messages 1, 2, 3… per chat, unique and gapless
+  under any concurrency; the number is in the 201 of the creating request, which is sent once the write is durable.
+  A resource is readable with GET as soon as the request that wrote it returned; only counters
+  (\`chats_count\`, \`messages_count\`) and search lag (eventually consistent, never counting a creation twice).
+* **Search** (GET …/messages/search?query=TEXT): the chat's messages whose body contains \`query\` as a literal
+  substring, ignoring case as JavaScript does (\`body.toLowerCase().includes(query.toLowerCase())\`); every character
+  is literal (\`%\`, \`_\`, \`*\`, \`?\`, quotes…); 1–256 characters; ordered by number, paginated like lists (limit default
+  50); a message is searchable shortly after its 201/200. Compatibility form: when the query string has no
+  \`query\`, it is taken from a JSON body of the GET (\`{"query": "TEXT"}\` or \`{"query": {"body": "TEXT"}}\`).
 * **Idempotency-Key** (request header, 1–128 characters) on creations and updates (POST, PUT, PATCH): a retry with
   the same key and the same request (method, route, path parameters, body) returns the outcome of the first attempt
   (same status, same resource) instead of writing again; the same key with a different request is refused with
   **422** \`idempotency_key_reused\`. A retry while the first attempt is still in flight waits for it and answers its
   outcome. Keys are scoped to the application of the path (POST /applications: one global scope — use random keys)
-  and remembered for IDEMPOTENCY_TTL_SECONDS (24 hours by default).
+  and remembered for IDEMPOTENCY_TTL_SECONDS (24 hours by default). Successes and the errors the service decided
+  (404) are replayed; validation errors (400) and 503s are not stored.
 * **Authorization: Bearer <ADMIN_API_KEY>** (operators only) on GET /applications, the listing of every application:
   401 \`unauthorized\` without it, 403 \`forbidden\` when wrong or when the service has no ADMIN_API_KEY.
 * **Retry-After** (response header) on every 503: \`unavailable\` (a dependency is down) or \`timeout\` (the write
@@ -34,7 +45,7 @@ const description = `Applications, numbered chats and messages (numbering, lists
 * Responses carry \`Cache-Control: no-store\`, \`X-Content-Type-Options: nosniff\` and a Content-Security-Policy;
   CORS only for the origins of \`CORS_ORIGINS\`.
 
-The same operations are served over NATS request/reply (\`<NAMESPACE>.api.v1.*\`, see the README).`;
+The same operations are served over NATS request/reply (\`<NAMESPACE>.api.v1.*\`, see docs/API.md).`;
 
 const requestIdParam = {
   type: 'string', pattern: '^[A-Za-z0-9._:-]{1,64}$',

@@ -30,30 +30,41 @@ export interface CommandEnvelope {
   command: Command;
 }
 
+export interface RegistrarAddress { kind: 'registrar'; commandId: string }
+export interface ApplicationAddress { kind: 'application'; token: string }
+export interface ChatAddress { kind: 'chat'; token: string; chatNumber: number }
 /** The actor (and so the partition) that owns a command, by routing key. */
-export type ActorAddress =
-  | { kind: 'registrar'; commandId: string }
-  | { kind: 'application'; token: string }
-  | { kind: 'chat'; token: string; chatNumber: number };
+export type ActorAddress = RegistrarAddress | ApplicationAddress | ChatAddress;
 
-/** The actor (and so the partition) that owns a command. Application creation is keyed by its command id. */
-export function actorOf(envelope: Pick<CommandEnvelope, 'id' | 'command'>): ActorAddress {
+/** A command with the address of the actor that owns it; the kind says which actor and which commands it takes. */
+export type Routed =
+  | { kind: 'registrar'; address: RegistrarAddress; command: CreateApplication }
+  | { kind: 'application'; address: ApplicationAddress; command: UpdateApplication | CreateChat }
+  | { kind: 'chat'; address: ChatAddress; command: UpdateChat | CreateMessage | UpdateMessage };
+
+/** Where a command goes. Application creation is keyed by its command id (any partition may mint a token). */
+export function routeOf(envelope: Pick<CommandEnvelope, 'id' | 'command'>): Routed {
   const command = envelope.command;
   switch (command.type) {
     case 'CreateApplication':
-      return { kind: 'registrar', commandId: envelope.id };
+      return { kind: 'registrar', address: { kind: 'registrar', commandId: envelope.id }, command };
     case 'UpdateApplication':
     case 'CreateChat':
-      return { kind: 'application', token: command.token };
+      return { kind: 'application', address: { kind: 'application', token: command.token }, command };
     case 'UpdateChat':
     case 'CreateMessage':
     case 'UpdateMessage':
-      return { kind: 'chat', token: command.token, chatNumber: command.chat_number };
+      return { kind: 'chat', address: { kind: 'chat', token: command.token, chatNumber: command.chat_number }, command };
     default: {
       const never: never = command;
       throw new Error(`unknown command ${(never as { type: string }).type}`);
     }
   }
+}
+
+/** The actor (and so the partition) that owns a command. */
+export function actorOf(envelope: Pick<CommandEnvelope, 'id' | 'command'>): ActorAddress {
+  return routeOf(envelope).address;
 }
 
 /** Structural check of a decoded envelope (commands cross process boundaries and may come from old versions). */

@@ -1,4 +1,4 @@
-/** The JSON resources of the external contract (API.md). Internal ids never appear here. */
+/** The JSON resources of the external contract (docs/API.md). Internal ids never appear here. */
 
 export interface ApplicationResource {
   token: string;

@@ -20,7 +20,7 @@ export interface IndexedMessage {
 }
 
 /**
- * The searchable form of a text: lower-cased exactly like API.md (`toLowerCase()`), then `\\` and the
+ * The searchable form of a text: lower-cased exactly like docs/API.md (`toLowerCase()`), then `\\` and the
  * noncharacter U+FDD0 swapped. The swap is a bijection on characters, so `a.includes(b)` holds exactly when
  * it holds for the forms; it keeps backslashes out of the indexed value and of query patterns, where
  * OpenSearch 2.x's `wildcard` field mishandles an escaped backslash (opensearch-project/OpenSearch#19719).

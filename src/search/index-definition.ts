@@ -6,7 +6,7 @@ import type { SearchEngine } from './engine.js';
  * The message index of one NAMESPACE. Clients read and write through the alias `<ns>-messages`; the
  * concrete index behind it is `<ns>-messages-<stamp>`, so `reindex` can build a new one and swap the alias.
  *
- * Design (README "Search"): the body lower-cased in JavaScript (`body_lc`, exactly API.md's
+ * Design (README "Search"): the body lower-cased in JavaScript (`body_lc`, exactly docs/API.md's
  * `toLowerCase()`) is a `wildcard` field (substrings of up to 3 characters are indexed, candidates are then
  * verified against the whole value): a `*<literal>*` wildcard query is then an exact, case-insensitive
  * substring match for queries of any length. The index is sorted by (chat, number) and documents are routed
@@ -39,7 +39,7 @@ export interface IndexOptions {
   replicas: number;
 }
 
-/** How often new documents become searchable; part of the freshness budget (API.md: well under 2 s). */
+/** How often new documents become searchable; part of the freshness budget (docs/API.md: well under 2 s). */
 export const REFRESH_INTERVAL = '500ms';
 
 export function indexSettings(opts: IndexOptions): Record<string, unknown> {

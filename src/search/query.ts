@@ -22,7 +22,7 @@ export interface SubstringPattern {
   verify: boolean;
 }
 
-/** API.md's `body.toLowerCase().includes(query.toLowerCase())` as a wildcard pattern over `body_lc`. */
+/** docs/API.md's `body.toLowerCase().includes(query.toLowerCase())` as a wildcard pattern over `body_lc`. */
 export function substringPattern(query: string): SubstringPattern {
   const form = searchForm(query);
   const verify = form.includes('\\');

@@ -120,3 +120,16 @@ test('with several transactions in flight, each partition commits in order', asy
   }
   assert.ok(committer.batches > 1);
 });
+
+test('a commit resolves with what its write returned (the entity it created)', async (t) => {
+  const { orm, db, chatIds } = await setup(t, 1);
+  const committer = new GroupCommitter(orm, options);
+  const lane = committer.lane(0, 1, (err) => assert.fail(`lane failed: ${String(err)}`));
+  const now = new Date();
+  const written = await Promise.all([1, 2].map((number) => lane.commit({
+    apply: (em) => em.create(Message, { chat: em.getReference(Chat, chatIds[0]!), number, body: `b${number}`, commandId: `r-${number}`, version: 1, createdAt: now, updatedAt: now }),
+  })));
+  assert.deepEqual(written.map((m) => [m.number, m.body]), [[1, 'b1'], [2, 'b2']]);
+  assert.ok(written.every((m) => typeof m.id === 'number' && m.id > 0), 'the ids MySQL assigned are on the entities');
+  assert.deepEqual(await numbers(db, chatIds[0]!), [1, 2]);
+});

@@ -39,11 +39,15 @@ async function takeover(t: TestContext, how: Stop): Promise<void> {
   const db = await openDb(namespace);
   t.after(() => db.end());
 
-  // setup requests retry on 503 too (partitions may still be moving to the second actor process)
+  // setup requests retry on 503 too (partitions may still be moving to the second actor process), after its
+  // Retry-After and for a bounded time
   async function create(path: string, body?: unknown): Promise<{ status: number; body: { token?: string } }> {
+    const deadline = Date.now() + 60_000;
     for (;;) {
       const res = await call(url, 'POST', path, body, { 'idempotency-key': `setup ${path} ${JSON.stringify(body)}` });
       if (res.status !== 503) return res;
+      assert.ok(Date.now() < deadline, `${path}: still 503 after 60 s: ${JSON.stringify(res.body)}`);
+      await new Promise((r) => setTimeout(r, Math.min(1000, 1000 * Number(res.headers.get('retry-after') ?? 1))));
     }
   }
   const token = (await create('/applications', { name: 'ownership' })).body.token as string;

@@ -4,6 +4,7 @@ import { Operator } from '../../src/domain/operator.js';
 import { TEST_ADMIN_KEY, operator } from '../support/env.js';
 import { expectError, nextLink } from '../support/expect.js';
 import { call, startDeployment } from '../support/harness.js';
+import { httpOnly } from '../support/inject.js';
 
 test('applications: create, get, list with keyset pagination, rename', async (t) => {
   const { url } = await startDeployment(t);
@@ -44,8 +45,15 @@ test('applications: create, get, list with keyset pagination, rename', async (t)
   assert.equal(new Set(all).size, 5);
 });
 
-test('applications: errors', async (t) => {
+test('applications: errors the service decides (404)', async (t) => {
   const { url } = await startDeployment(t);
+  for (const [method, path, body] of [['GET', '/applications/nope', undefined], ['GET', '/applications/bad.token*', undefined], ['PUT', '/applications/nope', { name: 'x' }]] as const) {
+    expectError(await call(url, method, path, body), 404, 'not_found', `${method} ${path}`);
+  }
+});
+
+test('applications: validation errors are the HTTP layer\'s alone (app.inject, no process)', async (t) => {
+  const http = await httpOnly(t, { service: { authorizeOperator: () => undefined } });
   const cases: Array<[string, string, unknown, number, string, Record<string, string>?]> = [
     ['POST', '/applications', {}, 400, 'validation_error'],
     ['POST', '/applications', { name: '' }, 400, 'validation_error'],
@@ -56,9 +64,6 @@ test('applications: errors', async (t) => {
     ['POST', '/applications', 'name=x', 415, 'unsupported_media_type', { 'content-type': 'application/x-www-form-urlencoded' }],
     ['POST', '/applications', { name: 'x'.repeat(2_000_000) }, 413, 'payload_too_large'],
     ['POST', '/applications', { name: 'ok' }, 400, 'validation_error', { 'idempotency-key': 'k'.repeat(129) }],
-    ['GET', '/applications/nope', undefined, 404, 'not_found'],
-    ['GET', '/applications/bad.token*', undefined, 404, 'not_found'],
-    ['PUT', '/applications/nope', { name: 'x' }, 404, 'not_found'],
     ['GET', '/applications?limit=0', undefined, 400, 'validation_error', operator],
     ['GET', '/applications?limit=1001', undefined, 400, 'validation_error', operator],
     ['GET', '/applications?limit=abc', undefined, 400, 'validation_error', operator],
@@ -66,11 +71,9 @@ test('applications: errors', async (t) => {
     ['GET', '/nowhere', undefined, 404, 'not_found'],
   ];
   for (const [method, path, body, status, code, headers] of cases) {
-    const res = await call(url, method, path, body, headers);
-    assert.equal(res.status, status, `${method} ${path} ${JSON.stringify(body)?.slice(0, 40)} → ${JSON.stringify(res.body)}`);
-    assert.equal(res.body.error, code, `${method} ${path}`);
-    assert.equal(typeof res.body.message, 'string');
+    expectError(await http.call(method, path, body, headers), status, code, `${method} ${path} ${JSON.stringify(body)?.slice(0, 40)}`);
   }
+  assert.deepEqual(http.calls.filter((c) => c !== 'authorizeOperator'), [], 'no operation was asked');
 });
 
 test('applications: listing them all is for operators (Authorization: Bearer <ADMIN_API_KEY>), 401 / 403 otherwise', async (t) => {

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { limits } from '../../src/domain/limits.js';
 import { assertNoInternalIds, expectError, nextLink, rawRequest } from '../support/expect.js';
 import { call, startDeployment } from '../support/harness.js';
+import { httpOnly } from '../support/inject.js';
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
@@ -147,7 +148,7 @@ test('chats: rename via PUT and PATCH, read-your-writes', async (t) => {
   assert.equal(list.body[0].name, null);
 });
 
-test('chats: errors', async (t) => {
+test('chats: errors the service decides (404); failed requests change nothing', async (t) => {
   const { url } = await startDeployment(t);
   const token = await newApplication(url);
   const base = `/applications/${token}/chats`;
@@ -172,6 +173,32 @@ test('chats: errors', async (t) => {
     ['GET', `${base}/0`, undefined, 404, 'not_found'],
     ['PUT', `${base}/0`, { name: 'x' }, 404, 'not_found'],
     ['GET', `${base}/4294967296`, undefined, 404, 'not_found'],
+  ];
+  for (const [method, path, body, status, code, headers] of cases) {
+    const res = await call(url, method, path, body, headers);
+    expectError(res, status, code, `${method} ${path} ${JSON.stringify(body)?.slice(0, 40)}`);
+  }
+
+  // an integer too long to be a number at all may be a 400 or a 404, but is never a 5xx
+  for (const method of ['GET', 'PUT'] as const) {
+    const res = await call(url, method, `${base}/${'9'.repeat(40)}`, method === 'PUT' ? { name: 'x' } : undefined);
+    assert.ok(res.status === 400 || res.status === 404, `${method} 40 digits → ${res.status}`);
+    expectError(res, res.status);
+  }
+
+  // a body that is not JSON, sent without any content type, is a 415 too
+  expectError(await rawRequest(url, 'POST', base, new TextEncoder().encode('{"name":"x"}')), 415, 'unsupported_media_type');
+
+  // none of the failed requests created or changed anything
+  const list = await call(url, 'GET', base);
+  assert.deepEqual(list.body.map((c: { number: number; name: string }) => [c.number, c.name]), [[1, 'one']]);
+});
+
+test('chats: validation errors are the HTTP layer\'s alone (app.inject, no process)', async (t) => {
+  const http = await httpOnly(t);
+  const token = 'u8GkqB3mXq5V0sYxJ2pL9w';
+  const base = `/applications/${token}/chats`;
+  const cases: Array<[string, string, unknown, number, string, Record<string, string>?]> = [
     // beyond 2^53-1 a number cannot be read exactly: 400, never a rounded lookup (issue 8)
     ['GET', `${base}/9999999999999999`, undefined, 400, 'validation_error'],
     ['PATCH', `${base}/9999999999999999`, { name: 'x' }, 400, 'validation_error'],
@@ -223,21 +250,7 @@ test('chats: errors', async (t) => {
     ['POST', base, {}, 400, 'validation_error', { 'idempotency-key': 'k'.repeat(limits.idempotencyKeyMax + 1) }],
   ];
   for (const [method, path, body, status, code, headers] of cases) {
-    const res = await call(url, method, path, body, headers);
-    expectError(res, status, code, `${method} ${path} ${JSON.stringify(body)?.slice(0, 40)}`);
+    expectError(await http.call(method, path, body, headers), status, code, `${method} ${path.slice(0, 100)} ${JSON.stringify(body)?.slice(0, 40)}`);
   }
-
-  // an integer too long to be a number at all may be a 400 or a 404, but is never a 5xx
-  for (const method of ['GET', 'PUT'] as const) {
-    const res = await call(url, method, `${base}/${'9'.repeat(40)}`, method === 'PUT' ? { name: 'x' } : undefined);
-    assert.ok(res.status === 400 || res.status === 404, `${method} 40 digits → ${res.status}`);
-    expectError(res, res.status);
-  }
-
-  // a body that is not JSON, sent without any content type, is a 415 too
-  expectError(await rawRequest(url, 'POST', base, new TextEncoder().encode('{"name":"x"}')), 415, 'unsupported_media_type');
-
-  // none of the failed requests created or changed anything
-  const list = await call(url, 'GET', base);
-  assert.deepEqual(list.body.map((c: { number: number; name: string }) => [c.number, c.name]), [[1, 'one']]);
+  assert.deepEqual(http.calls, [], 'no operation was asked');
 });

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { limits } from '../../src/domain/limits.js';
 import { assertNoInternalIds, expectError, nextLink, rawRequest } from '../support/expect.js';
 import { call, startDeployment } from '../support/harness.js';
+import { httpOnly } from '../support/inject.js';
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
@@ -127,7 +128,7 @@ test('messages: edit via PUT and PATCH, read-your-writes', async (t) => {
   assert.equal(list.body[1].body, 'second message');
 });
 
-test('messages: errors', async (t) => {
+test('messages: errors the service decides (404); failed requests change nothing', async (t) => {
   const { url } = await startDeployment(t);
   const token = await setup(url);
   const base = `/applications/${token}/chats/1/messages`;
@@ -154,6 +155,25 @@ test('messages: errors', async (t) => {
     ['GET', `${base}/0`, undefined, 404, 'not_found'],
     ['PUT', `${base}/0`, { body: 'x' }, 404, 'not_found'],
     ['GET', `${base}/4294967296`, undefined, 404, 'not_found'],
+  ];
+  for (const [method, path, body, status, code, headers] of cases) {
+    const res = await call(url, method, path, body, headers);
+    expectError(res, status, code, `${method} ${path.slice(0, 100)} ${JSON.stringify(body)?.slice(0, 40)}`);
+  }
+  // an empty body is a missing body whatever its content type
+  expectError(await rawRequest(url, 'POST', base, '', { 'content-type': 'application/json' }), 400, 'validation_error');
+  expectError(await rawRequest(url, 'POST', base, new Uint8Array(0)), 400, 'validation_error');
+
+  // none of the failed requests created or changed anything
+  const list = await call(url, 'GET', base);
+  assert.deepEqual(list.body.map((m: { number: number; body: string }) => [m.number, m.body]), [[1, 'only one']]);
+});
+
+test('messages: validation errors are the HTTP layer\'s alone (app.inject, no process)', async (t) => {
+  const http = await httpOnly(t);
+  const token = 'u8GkqB3mXq5V0sYxJ2pL9w';
+  const base = `/applications/${token}/chats/1/messages`;
+  const cases: Array<[string, string, unknown, number, string, Record<string, string>?]> = [
     ['PATCH', `${base}/9999999999999999`, { body: 'x' }, 400, 'validation_error'],
     // non-integer path numbers, in the chat's place or the message's
     ['GET', `${base}/abc`, undefined, 400, 'validation_error'],
@@ -205,14 +225,9 @@ test('messages: errors', async (t) => {
     ['GET', `/applications/${token}/chats/abc/messages/search?query=x`, undefined, 400, 'validation_error'],
   ];
   for (const [method, path, body, status, code, headers] of cases) {
-    const res = await call(url, method, path, body, headers);
-    expectError(res, status, code, `${method} ${path.slice(0, 100)} ${JSON.stringify(body)?.slice(0, 40)}`);
+    expectError(await http.call(method, path, body, headers), status, code, `${method} ${path.slice(0, 100)} ${JSON.stringify(body)?.slice(0, 40)}`);
   }
   // an empty body is a missing body whatever its content type
-  expectError(await rawRequest(url, 'POST', base, '', { 'content-type': 'application/json' }), 400, 'validation_error');
-  expectError(await rawRequest(url, 'POST', base, new Uint8Array(0)), 400, 'validation_error');
-
-  // none of the failed requests created or changed anything
-  const list = await call(url, 'GET', base);
-  assert.deepEqual(list.body.map((m: { number: number; body: string }) => [m.number, m.body]), [[1, 'only one']]);
+  expectError(await http.call('POST', base, '', { 'content-type': 'application/json' }), 400, 'validation_error');
+  assert.deepEqual(http.calls, [], 'no operation was asked');
 });

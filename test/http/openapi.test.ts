@@ -61,7 +61,7 @@ test('openapi: /openapi.json documents every route with its errors and headers',
 
   const routes = routesOf(server);
   const api = routes.filter((r) => !undocumented(r.method, r.url));
-  // the routes of API.md, each method once (PUT and PATCH both), and the live stream; the parser above found them
+  // the routes of docs/API.md, each method once (PUT and PATCH both), and the live stream; the parser above found them
   assert.equal(api.length, 17, JSON.stringify(api));
   assert.ok(routes.some((r) => r.url === '/docs'), 'Swagger UI is served');
 
@@ -119,4 +119,31 @@ test('openapi: Swagger UI at /docs', async (t) => {
   const json = await server.inject({ method: 'GET', url: '/docs/json' });
   assert.equal(json.statusCode, 200);
   assert.equal(json.json().info.title, 'Chat service');
+});
+
+test('openapi: docs/API.md lists every route the spec has and the error catalogue of src/domain/errors.ts', async (t) => {
+  const server = await app(t);
+  const spec = (await server.inject({ method: 'GET', url: '/openapi.json' })).json() as { info: { description: string }; paths: Record<string, Record<string, unknown>> };
+  const doc = await readFile(new URL('../../docs/API.md', import.meta.url), 'utf8');
+
+  // the endpoint table: | METHOD[, METHOD] | `/path/:param` | … |
+  const documented = new Set<string>();
+  for (const match of doc.matchAll(/^\| ((?:GET|POST|PUT|PATCH|DELETE)(?:, (?:GET|POST|PUT|PATCH|DELETE))*) \| `(\/applications[^`]*)` \|/gm)) {
+    for (const method of match[1]!.split(', ')) documented.add(`${method} ${openApiPath(match[2]!)}`);
+  }
+  const inSpec = new Set<string>();
+  for (const [path, ops] of Object.entries(spec.paths)) {
+    for (const method of Object.keys(ops)) if (path.startsWith('/applications')) inSpec.add(`${method.toUpperCase()} ${path}`);
+  }
+  assert.deepEqual([...documented].sort(), [...inSpec].sort(), 'docs/API.md "HTTP endpoints" = the routes of the OpenAPI document');
+
+  // the error catalogue: | status | `code` | … |, the same codes and statuses as the ErrorCode union
+  const source = await readFile(new URL('../../src/domain/errors.ts', import.meta.url), 'utf8');
+  const union = /export type ErrorCode =([^;]+);/.exec(source)?.[1] ?? '';
+  const codes = [...union.matchAll(/'([a-z_]+)'/g)].map((m) => m[1]!).sort();
+  assert.ok(codes.length >= 10, 'found the ErrorCode union');
+  const catalogue = [...doc.matchAll(/^\| (\d{3}) \| `([a-z_]+)` \|/gm)].map((m) => m[2]!).sort();
+  assert.deepEqual(catalogue, codes, 'docs/API.md "Errors" lists every error code once');
+  for (const code of codes) assert.ok(spec.info.description.includes(code), `the OpenAPI description names ${code}`);
+  assert.doesNotMatch(doc, /\.\.\/shared/, 'docs/API.md is self-contained');
 });

@@ -43,13 +43,18 @@ test('counters converge after concurrent creations and never exceed the truth af
   assert.ok(chats.every((r) => r.status === 201));
   // skewed load: chat 1 is hot
   const jobs = range(600).map((i) => (i % 3 === 0 ? 1 : 1 + (i % 12)));
+  // the writer only records what it got: an assertion inside it would end it without stopping the watch below
   let writing = true;
+  const statuses: number[] = [];
   const writer = (async () => {
-    for (let i = 0; i < jobs.length; i += 40) {
-      const replies = await Promise.all(jobs.slice(i, i + 40).map((chat) => call(url, 'POST', `/applications/${token}/chats/${chat}/messages`, { body: `m${chat}` })));
-      assert.ok(replies.every((r) => r.status === 201));
+    try {
+      for (let i = 0; i < jobs.length; i += 40) {
+        const replies = await Promise.all(jobs.slice(i, i + 40).map((chat) => call(url, 'POST', `/applications/${token}/chats/${chat}/messages`, { body: `m${chat}` })));
+        statuses.push(...replies.map((r) => r.status));
+      }
+    } finally {
+      writing = false;
     }
-    writing = false;
   })();
   // while the load runs, the counters may lag but never run ahead of the rows
   while (writing) {
@@ -57,6 +62,8 @@ test('counters converge after concurrent creations and never exceed the truth af
     await new Promise((r) => setTimeout(r, 50));
   }
   await writer;
+  assert.deepEqual(statuses.filter((s) => s !== 201), [], 'every creation answered 201');
+  assert.equal(statuses.length, jobs.length);
   const final = await waitFor('counters converge', async () => {
     const c = await counts(db, token);
     assertNeverAbove(c);

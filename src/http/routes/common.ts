@@ -12,7 +12,7 @@ const readErrors = {
   503: errorResponse('`unavailable`: a dependency (MySQL, search engine) is down; see Retry-After'),
 } as const;
 
-/** Error responses of the routes, for serialisation and OpenAPI (see API.md "Errors"). */
+/** Error responses of the routes, for serialisation and OpenAPI (see docs/API.md "Errors"). */
 export const errorResponses = {
   read: readErrors,
   write: {
