@@ -50,6 +50,7 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY console ./console
 USER node
 # 3000: the api role (PORT); 9464: the ops listener (OPS_PORT: /health/*, /metrics) of processes without it.
 EXPOSE 3000 9464

@@ -26,12 +26,21 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  // the web console: browser modules (no build)
+  {
+    files: ['console/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(['document', 'location', 'history', 'fetch', 'crypto', 'EventSource', 'URLSearchParams'].map((g) => [g, 'readonly'])),
+    },
+  },
   restrict('protocol', ['storage', 'messaging', 'gateway', ...peers, ...wiring]),
   restrict('domain', ['storage', 'messaging', 'gateway', ...peers, ...wiring]),
   restrict('storage', ['messaging', 'search', 'gateway', ...peers, ...wiring]),
   restrict('messaging', ['storage', 'search', 'gateway', ...peers, ...wiring]),
   restrict('search', ['gateway', ...peers, ...wiring]),
   restrict('gateway', [...peers, ...wiring]),
+  restrict('live', ['gateway', ...peers, ...wiring]),
   // metrics definitions only: what they read is injected by src/roles/ as plain getters
   restrict('observability', ['storage', 'messaging', 'gateway', ...peers, ...wiring]),
   ...peers.map((p) => restrict(p, [...peers.filter((q) => q !== p), ...wiring])),

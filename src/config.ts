@@ -66,6 +66,10 @@ export const settings = {
   pageMaxBytes: { env: 'PAGE_MAX_BYTES', kind: 'int', default: '1048576', description: 'Largest JSON body of a list or search page; a page stops early at it (at least one item) and links to the next.' },
   corsOrigins: { env: 'CORS_ORIGINS', kind: 'string', default: '', description: 'Comma list of origins allowed by CORS (e.g. https://app.example.com); empty = no cross-origin access.' },
   trustProxy: { env: 'TRUST_PROXY', kind: 'string', default: '', description: 'Proxies whose X-Forwarded-For is believed for the client address (rate limits, logs): empty = none, true = any, or a comma list of addresses/CIDRs (e.g. the load balancer).' },
+  liveMaxStreams: { env: 'LIVE_MAX_STREAMS', kind: 'int', default: '1000', description: 'Live message streams (SSE) one api process serves at once; more answer 503 with Retry-After (clients reconnect to another process).' },
+  liveMaxStreamsPerApplication: { env: 'LIVE_MAX_STREAMS_PER_APPLICATION', kind: 'int', default: '100', description: 'Live message streams of one application open at once on one api process; more answer 429 with Retry-After.' },
+  liveHeartbeatMs: { env: 'LIVE_HEARTBEAT_MS', kind: 'int', default: '15000', description: 'Period of the heartbeat comment on live streams; a watched chat that heard nothing for that long is checked against MySQL (a lost last event).' },
+  liveMaxBufferBytes: { env: 'LIVE_MAX_BUFFER_BYTES', kind: 'int', default: '1048576', description: 'Unsent bytes a live stream may hold for a client that does not read; past it the stream ends (the client resumes with Last-Event-ID).' },
   opsPort: { env: 'OPS_PORT', kind: 'int', default: '9464', description: 'Port (on HOST) of /health/live, /health/ready and /metrics for processes without the api role, which serves them on PORT (0 = off).' },
 } as const satisfies Record<string, Setting>;
 
@@ -118,6 +122,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (config.rateLimitWindowMs < 1) throw new ConfigError('RATE_LIMIT_WINDOW_MS must be at least 1');
   if (config.searchConcurrencyPerApplication < 1) throw new ConfigError('SEARCH_CONCURRENCY_PER_APPLICATION must be at least 1');
   if (config.pageMaxBytes < 1024) throw new ConfigError('PAGE_MAX_BYTES must be at least 1024');
+  if (config.liveMaxStreams < 1 || config.liveMaxStreamsPerApplication < 1) throw new ConfigError('LIVE_MAX_STREAMS and LIVE_MAX_STREAMS_PER_APPLICATION must be at least 1');
+  if (config.liveHeartbeatMs < 100) throw new ConfigError('LIVE_HEARTBEAT_MS must be at least 100');
   if (config.indexerBatchMax < 1) throw new ConfigError('INDEXER_BATCH_MAX must be at least 1');
   if (config.idempotencyTtlSeconds < 60) throw new ConfigError('IDEMPOTENCY_TTL_SECONDS must be at least 60 (the API promises at least 86400)');
   const natsAuth = [config.natsUser !== '', config.natsToken !== '', config.natsNkeySeedFile !== '', config.natsCredsFile !== ''].filter(Boolean).length;

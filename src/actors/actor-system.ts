@@ -52,7 +52,7 @@ export class ActorSystem {
       base: {
         queries,
         loader: new StateLoader(queries),
-        completer: new Completer(deps.cache, new EventPublisher(deps.nc.jetstream(), deps.names, Math.floor((deps.nc.info?.max_payload ?? 1024 * 1024) / 2)), this.log),
+        completer: new Completer(deps.cache, new EventPublisher(deps.nc.jetstream(), deps.names, Math.floor((deps.nc.info?.max_payload ?? 1024 * 1024) / 2), deps.nc), this.log),
         cache: deps.cache,
       },
     };

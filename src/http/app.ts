@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../log.js';
 import type { ChatService } from '../gateway/chat-service.js';
-import { NotFoundError, ValidationError } from '../domain/errors.js';
+import { NotFoundError, UnavailableError, ValidationError } from '../domain/errors.js';
 import type { Redis } from 'ioredis';
 import { registerErrorHandling, sendError } from './error-handler.js';
 import { clientErrorHandler, collectRoutes, handleExpectations, methodNotAllowed, registerLingeringClose, registerSecurityHeaders, registerWellFormedInput } from './hardening.js';
@@ -13,6 +13,8 @@ import { applicationRoutes } from './routes/applications.js';
 import { chatRoutes } from './routes/chats.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { messageRoutes } from './routes/messages.js';
+import { liveRoutes, type LiveRouteOptions } from './routes/live.js';
+import { consoleRoutes } from './console.js';
 import { metricsRoutes, type MetricsExposition } from './routes/metrics.js';
 import { registerOpenApi, type OpenApiOptions } from './openapi.js';
 
@@ -38,6 +40,8 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
   /** Fastify's `trustProxy`: whose X-Forwarded-For gives the client address. */
   trustProxy?: boolean | string[];
+  /** The live message streams (SSE, src/live/); 503 when absent. */
+  live?: LiveRouteOptions;
 }
 
 /** TRUST_PROXY (empty, `true`, or a comma list of addresses/CIDRs) as Fastify's `trustProxy`. */
@@ -97,6 +101,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   applicationRoutes(app, opts.service);
   chatRoutes(app, opts.service);
   messageRoutes(app, opts.service);
+  liveRoutes(app, opts.service, opts.live ?? { hub: () => { throw UnavailableError.dependency('live streams (not configured)'); }, maxBufferBytes: 1_048_576 });
+  consoleRoutes(app);
   await app.ready();
   return app;
 }

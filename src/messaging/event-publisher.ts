@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { JetStreamClient } from 'nats';
+import type { JetStreamClient, NatsConnection } from 'nats';
 import { eventId, kindOf, type DomainEvent, type EventKind } from '../protocol/events.js';
 import type { Names } from '../protocol/subjects.js';
 import { encoder } from './nats.js';
@@ -14,7 +14,9 @@ export interface PartitionEvent {
  * per kind, `{"events":[…]}`, cut below the server's payload limit, on `<ns>.evt.<kind>.<partition>` with the
  * partition of the batch's first event (consumers filter by kind; a batch spans the partitions of a process). The message id
  * (JetStream deduplication) is the event id for a single event, else a digest of the ids in the batch.
- * Resolves once JetStream stored every message.
+ * Resolves once JetStream stored every message. With a connection for `live`, the message events are then also
+ * published, per chat, on the core NATS subject `<ns>.live.chat.<token>.<number>` (not stored, at most once: the
+ * live streams fill what they miss from MySQL, see src/live/).
  */
 export class EventPublisher {
   constructor(
@@ -22,6 +24,8 @@ export class EventPublisher {
     private readonly names: Names,
     /** Largest message to publish, in bytes (half the server's max_payload). */
     private readonly maxBytes: number,
+    /** Publishes the live per-chat subjects when given. */
+    private readonly live?: NatsConnection,
   ) {}
 
   async publish(events: readonly PartitionEvent[]): Promise<void> {
@@ -40,6 +44,26 @@ export class EventPublisher {
       }
     }
     await Promise.all(stored);
+    if (this.live) this.publishLive(this.live, events);
+  }
+
+  /** One core message per chat of the batch (more when over the size bound), `{"events":[…]}` in the batch's order. */
+  private publishLive(nc: NatsConnection, events: readonly PartitionEvent[]): void {
+    const byChat = new Map<string, DomainEvent[]>();
+    for (const { event } of events) {
+      if (event.type !== 'MessageCreated' && event.type !== 'MessageUpdated') continue;
+      const subject = this.names.liveChatSubject(event.token, event.chat_number);
+      const list = byChat.get(subject);
+      if (list) list.push(event);
+      else byChat.set(subject, [event]);
+    }
+    try {
+      for (const [subject, chatEvents] of byChat) {
+        for (const chunk of this.chunks(chatEvents)) nc.publish(subject, encoder.encode(`{"events":[${chunk.json.join(',')}]}`));
+      }
+    } catch {
+      // a closed connection: the events are stored; live streams fill from MySQL
+    }
   }
 
   private *chunks(events: readonly DomainEvent[]): Generator<{ events: DomainEvent[]; json: string[] }> {

@@ -17,6 +17,9 @@ export function names(namespace: string) {
     eventSubject: (kind: string, partition: number): string => `${namespace}.evt.${kind}.${partition}`,
     eventsAll: `${namespace}.evt.>`,
     eventFilter: (kind: string): string => `${namespace}.evt.${kind}.>`,
+    /** Core NATS (not stored): the message events of one chat, `{"events":[…]}`, published after the EVENTS stream stored them (docs/live.md). */
+    liveChatSubject: (token: string, chatNumber: number): string => `${namespace}.live.chat.${token}.${chatNumber}`,
+    liveAll: `${namespace}.live.>`,
     replyPrefix: (instance: string): string => `${namespace}.reply.${instance}`,
     apiPrefix: `${namespace}.api.v1`,
     leaseKey: (partition: number): string => `lease.${partition}`,

@@ -6,6 +6,9 @@ import { Operator } from '../domain/operator.js';
 import { ChatService } from '../gateway/chat-service.js';
 import { buildApp, trustProxyOption } from '../http/app.js';
 import type { ReadinessCheck } from '../http/routes/health.js';
+import { LiveHub } from '../live/live-hub.js';
+import { registerLiveMetrics } from '../live/live-metrics.js';
+import { LiveQueries } from '../live/live-queries.js';
 import type { Logger } from '../log.js';
 import { CommandBus } from '../messaging/command-bus.js';
 import { IdempotencyStore } from '../messaging/idempotency-store.js';
@@ -17,13 +20,15 @@ import { indexNames } from '../search/index-definition.js';
 import { MessageSearch } from '../search/message-search.js';
 import type { Stoppable } from '../shutdown.js';
 import type { ResourceCache } from '../storage/cache.js';
+import type { Orm } from '../storage/orm.js';
 import type { Queries } from '../storage/queries.js';
 import { untilReachable } from './retry.js';
 
 /**
- * The `api` role: the HTTP app and the NATS micro service over one ChatService. The HTTP listener comes up
- * first (`start`) and answers 503 on every route until `attach` has the dependencies.
- * Shutdown: intake closes the listener (in-flight requests finish) and stops the NATS service; drain
+ * The `api` role: the HTTP app (with the live streams) and the NATS micro service over one ChatService. The HTTP
+ * listener comes up first (`start`) and answers 503 on every route until `attach` has the dependencies.
+ * Shutdown: intake ends the live streams first (their clients reconnect to another process), closes the
+ * listener (in-flight requests finish) and stops the NATS service; drain
  * settles the commands still awaiting a reply (CommandBus.close); close closes the search client.
  */
 export class ApiRole implements Stoppable {
@@ -32,6 +37,7 @@ export class ApiRole implements Stoppable {
   private bus?: CommandBus;
   private natsApi?: Service;
   private search?: SearchEngine;
+  private live?: LiveHub;
 
   private constructor(
     readonly app: FastifyInstance,
@@ -60,14 +66,23 @@ export class ApiRole implements Stoppable {
           perAddress: config.rateLimitPerAddress, perApplication: config.rateLimitPerApplication,
         },
       } : {}),
+      live: {
+        hub: () => {
+          const live = started.role?.live;
+          if (!live) throw UnavailableError.dependency('the service (still starting)');
+          return live;
+        },
+        maxBufferBytes: config.liveMaxBufferBytes,
+      },
     });
+    registerLiveMetrics(deps.metrics.registry, () => started.role?.live);
     const role = (started.role = new ApiRole(app, config, log));
     if (deps.listen) role.url = await app.listen({ port: config.port, host: config.host });
     return role;
   }
 
   /** Connects the service to its dependencies; from then on the routes answer. */
-  async attach(deps: { nc: NatsConnection; names: Names; queries: Queries; cache: ResourceCache; metrics: Metrics }, isStopping: () => boolean): Promise<void> {
+  async attach(deps: { nc: NatsConnection; names: Names; orm: Orm; queries: Queries; cache: ResourceCache; metrics: Metrics }, isStopping: () => boolean): Promise<void> {
     const { config, log } = this;
     const { nc, names } = deps;
     const bus = (this.bus = new CommandBus(nc, names, config.partitions, config.commandTimeoutMs, log.child({ component: 'command-bus' })));
@@ -83,10 +98,15 @@ export class ApiRole implements Stoppable {
       operator: new Operator(config.adminApiKey, config.namespace), commandTimeoutMs: config.commandTimeoutMs,
     });
     this.service = service;
+    this.live = new LiveHub({
+      nc, names, queries: new LiveQueries(deps.orm), log: log.child({ role: 'api', component: 'live' }),
+      maxStreams: config.liveMaxStreams, maxStreamsPerApplication: config.liveMaxStreamsPerApplication, heartbeatMs: config.liveHeartbeatMs,
+    });
     this.natsApi = await startNatsApi(nc, names, service, log.child({ role: 'api', transport: 'nats' }), { pageMaxBytes: config.pageMaxBytes });
   }
 
   async intake(): Promise<void> {
+    await this.live?.close();
     await this.app.close();
     await this.natsApi?.stop();
   }

@@ -41,9 +41,9 @@ function routesOf(server: FastifyInstance): Array<{ method: string; url: string 
 /** Fastify `/a/:b` → OpenAPI `/a/{b}`. */
 const openApiPath = (url: string): string => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
-/** Not the API: Swagger UI and the spec themselves, Prometheus, the probes. HEAD is Fastify's automatic twin of GET. */
+/** Not the API: Swagger UI and the spec themselves, Prometheus, the probes, the web console. HEAD is Fastify's automatic twin of GET. */
 const undocumented = (method: string, url: string): boolean =>
-  method === 'HEAD' || method === 'OPTIONS' || url === '/docs' || url.startsWith('/docs/') || url === '/openapi.json' || url === '/metrics' || url.startsWith('/health/');
+  method === 'HEAD' || method === 'OPTIONS' || url === '/docs' || url.startsWith('/docs/') || url === '/openapi.json' || url === '/metrics' || url.startsWith('/health/') || url === '/console' || url.startsWith('/console/');
 
 test('openapi: /openapi.json documents every route with its errors and headers', async (t) => {
   const server = await app(t);
@@ -61,8 +61,8 @@ test('openapi: /openapi.json documents every route with its errors and headers',
 
   const routes = routesOf(server);
   const api = routes.filter((r) => !undocumented(r.method, r.url));
-  // the routes of docs/API.md, each method once (PUT and PATCH both), and the parser above found them
-  assert.equal(api.length, 16, JSON.stringify(api));
+  // the routes of docs/API.md, each method once (PUT and PATCH both), and the live stream; the parser above found them
+  assert.equal(api.length, 17, JSON.stringify(api));
   assert.ok(routes.some((r) => r.url === '/docs'), 'Swagger UI is served');
 
   for (const { method, url } of api) {
@@ -83,9 +83,10 @@ test('openapi: /openapi.json documents every route with its errors and headers',
     assert.ok(op.responses['503'].headers['Retry-After'], `${where} 503 documents Retry-After`);
     assert.ok(op.responses['429'].headers['Retry-After'] && op.responses['429'].headers['RateLimit-Remaining'], `${where} 429 documents Retry-After and RateLimit-*`);
     const success = op.responses[method === 'POST' ? '201' : '200'];
-    assert.ok(success?.content?.['application/json']?.schema, `${where} documents its success body`);
+    const mediaType = url.endsWith('/stream') ? 'text/event-stream' : 'application/json';
+    assert.ok(success?.content?.[mediaType]?.schema, `${where} documents its success body (${mediaType})`);
     for (const response of Object.values(op.responses) as Array<{ headers: Record<string, unknown> }>) assert.ok(response.headers['X-Request-Id'], `${where}: X-Request-Id on every response`);
-    if (success.content['application/json'].schema.type === 'array') assert.ok(success.headers['Link'], `${where} documents Link`);
+    if (success.content[mediaType].schema.type === 'array') assert.ok(success.headers['Link'], `${where} documents Link`);
 
     const headers = (op.parameters ?? []).filter((p: { in: string }) => p.in === 'header').map((p: { name: string }) => p.name.toLowerCase());
     assert.ok(headers.includes('x-request-id'), `${where} documents X-Request-Id`);

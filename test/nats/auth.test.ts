@@ -83,6 +83,14 @@ test('nats auth: with deploy/nats/auth.conf the service runs as its user; the cl
   const pings = [];
   for await (const ping of await nc.services.client({ strategy: RequestStrategy.Timer, maxWait: 2000 }).ping('chat')) pings.push(ping);
   assert.ok(pings.length >= 1, 'the service answers $SRV.PING');
+  // the live message events of a chat (read only, imported from the service's account; docs/live.md)
+  const live = nc.subscribe(`chat.live.chat.${token}.1`, { max: 1 });
+  await nc.flush();
+  assert.equal((await request('messages.create', { token, chat_number: 1, body: 'live body' })).body.number, 2);
+  for await (const msg of live) {
+    const { events } = JSON.parse(decoder.decode(msg.data)) as { events: Array<{ type: string; number: number; body: string }> };
+    assert.deepEqual(events.map((e) => [e.type, e.number, e.body]), [['MessageCreated', 2, 'live body']]);
+  }
 
   // ... and nothing else: no events, commands or replies, no publishing of commands, no JetStream
   const received: string[] = [];
@@ -99,7 +107,7 @@ test('nats auth: with deploy/nats/auth.conf the service runs as its user; the cl
   await assert.rejects(async () => (await nc.jetstreamManager()).streams.info('CHAT_COMMANDS'), 'no JetStream for clients');
   assert.equal((await request('applications.get', { token })).body.name, 'over nats', 'no forged command was applied');
   // more traffic of the service (commands, events, replies) while the refused subscriptions exist
-  assert.equal((await request('messages.create', { token, chat_number: 1, body: 'another secret' })).body.number, 2);
+  assert.equal((await request('messages.create', { token, chat_number: 1, body: 'another secret' })).body.number, 3);
   assert.deepEqual(received, [], 'the client saw none of the service\'s traffic');
   assert.ok(!nc.isClosed(), 'violations do not close the client');
 

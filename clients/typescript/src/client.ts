@@ -53,6 +53,48 @@ export interface PageOptions {
   signal?: AbortSignal;
 }
 
+/** One event of a live stream: a message created or edited, and the stream's position after it. */
+export interface LiveEvent {
+  type: 'message.created' | 'message.updated';
+  /** `<number>.<version>`: pass it as `lastEventId` to resume right after this event. */
+  id: string;
+  message: Message;
+}
+
+export interface WatchOptions {
+  /** Start after this message number (creations only); default: from the next message created. */
+  after?: number;
+  /** Resume after this event id (wins over `after`). */
+  lastEventId?: string;
+  /** Ends the iteration. */
+  signal?: AbortSignal;
+}
+
+/** Server-Sent Events of a response body: `{ event, id, data }` per event, comments skipped. */
+async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<{ event: string; id?: string; data: string }> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let event: { event?: string; id?: string; data?: string } = {};
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+      const line = buffer.slice(0, nl).replace(/\r$/, '');
+      buffer = buffer.slice(nl + 1);
+      if (line === '') {
+        if (event.data !== undefined) yield { event: event.event ?? 'message', data: event.data, ...(event.id !== undefined ? { id: event.id } : {}) };
+        event = {};
+      } else if (!line.startsWith(':')) {
+        const colon = line.indexOf(':');
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+        if (field === 'data') event.data = event.data === undefined ? value : `${event.data}\n${value}`;
+        else if (field === 'event') event.event = value;
+        else if (field === 'id') event.id = value;
+      }
+    }
+  }
+}
+
 /** An error answer of the service, after the retries (if the status allowed them). */
 export class ChatApiError extends Error {
   override name = 'ChatApiError';
@@ -228,6 +270,55 @@ export class ChatClient {
   }
 
   /** Sends until a success, an answer that is not worth retrying, or the last attempt. */
+  /**
+   * The chat's messages as they are created and edited (the live stream, Server-Sent Events), for as long as the
+   * loop runs or until `signal` aborts. Creations come in number order, each once; when the stream ends (the
+   * service restarts, the connection drops) it reconnects with the last event's id and goes on without a gap or a
+   * duplicate (429/503 wait for Retry-After). Other errors (404 unknown chat, 400) end it with a ChatApiError.
+   */
+  async *watch(token: string, chat: number, opts: WatchOptions = {}): AsyncGenerator<LiveEvent> {
+    const fetchImpl = this.options.fetch ?? ((request: Request) => fetch(request));
+    const abort = new AbortController();
+    const onAbort = (): void => abort.abort(opts.signal?.reason);
+    if (opts.signal?.aborted) return;
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    let lastId = opts.lastEventId;
+    try {
+      for (let failures = 0; !abort.signal.aborted; failures++) {
+        const url = new URL(`/applications/${encodeURIComponent(token)}/chats/${chat}/messages/stream`, this.options.baseUrl);
+        if (lastId === undefined && opts.after !== undefined) url.searchParams.set('after', String(opts.after));
+        const headers: Record<string, string> = { accept: 'text/event-stream', ...(lastId !== undefined ? { 'last-event-id': lastId } : {}) };
+        let retryAfter = Number.NaN;
+        try {
+          const response = await fetchImpl(new Request(url, { headers, signal: abort.signal }));
+          if (response.ok && response.body) {
+            for await (const event of sseEvents(response.body)) {
+              if (event.event !== 'message.created' && event.event !== 'message.updated') continue;
+              failures = 0;
+              if (event.id !== undefined) lastId = event.id;
+              yield { type: event.event, id: event.id ?? '', message: JSON.parse(event.data) as Message };
+            }
+          } else if (!RETRYABLE.has(response.status)) {
+            const body = await response.json().catch(() => undefined) as Partial<ErrorBody> | undefined;
+            throw new ChatApiError(response.status, typeof body?.error === 'string' ? body.error : `http_${response.status}`, typeof body?.message === 'string' ? body.message : response.statusText, response.headers.get('x-request-id') ?? undefined);
+          } else {
+            retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
+            await response.body?.cancel();
+          }
+        } catch (err) {
+          if (abort.signal.aborted) return;
+          if (err instanceof ChatApiError) throw err;
+          // no answer or a broken stream: reconnect
+        }
+        const delayMs = Math.min(this.maxRetryDelayMs, Number.isFinite(retryAfter) ? retryAfter * 1000 : this.retryDelayMs * 2 ** Math.min(failures, 10));
+        await sleep(delayMs, abort.signal).catch(() => undefined);
+      }
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+      abort.abort();
+    }
+  }
+
   private async send<T>(signal: AbortSignal | undefined, attempt: (signal: AbortSignal) => Promise<Attempt<T>>, idempotencyKey?: string): Promise<{ data: T; response: Response }> {
     for (let n = 1; ; n++) {
       const timeout = AbortSignal.timeout(this.timeoutMs);

@@ -3074,6 +3074,167 @@ export interface paths {
         };
         trace?: never;
     };
+    "/applications/{token}/chats/{number}/messages/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream the messages of a chat as they are created or edited (Server-Sent Events, resumable)
+         * @description Server-Sent Events: one event per message created (`event: message.created`) or edited
+         *     (`event: message.updated`) in this chat, `data` = the Message resource. Creations come in number order without a
+         *     gap or a duplicate. Every event's `id` is `<number>.<version>`: the highest message number delivered so far and
+         *     the highest write version delivered; a reconnect sending it as `Last-Event-ID` (browsers do) resumes exactly after
+         *     it: the creations after `number` are replayed from MySQL, then the edits made meanwhile to earlier messages, then
+         *     live events. `?after=<number>` (or `Last-Event-ID: <number>`) resumes the creations only; with neither, the
+         *     stream starts with the next message created. Comment lines (`: hb`) every LIVE_HEARTBEAT_MS; the stream ends when
+         *     the process shuts down (reconnect). Opening counts against the rate limits.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Resume after this message number (Last-Event-ID wins when both are sent). */
+                    after?: string;
+                };
+                header?: {
+                    /** @description The id of the last event received (`<number>.<version>` or `<number>`): the stream resumes after it. */
+                    "last-event-id"?: string;
+                    /** @description Correlation id: echoed in the response and on every log line of the request; minted when absent or invalid. */
+                    "x-request-id"?: string;
+                };
+                path: {
+                    /** @description Application token */
+                    token: string;
+                    /** @description A positive integer */
+                    number: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description An endless text/event-stream (see the description); each event's data is a Message */
+                200: {
+                    headers: {
+                        /** @description The request's id (the X-Request-Id sent, or a minted one). */
+                        "X-Request-Id"?: string;
+                        /** @description RateLimit-Limit: requests allowed per window by the tighter of the client-address and application budgets. */
+                        "RateLimit-Limit"?: number;
+                        /** @description RateLimit-Remaining: requests left in the current window. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description RateLimit-Reset: seconds until the window resets. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": string;
+                    };
+                };
+                /** @description `validation_error`: a path number that is not an integer, an `after` that is not a non-negative integer, a Last-Event-ID that is not `<number>` or `<number>.<version>` */
+                400: {
+                    headers: {
+                        /** @description The request's id (the X-Request-Id sent, or a minted one). */
+                        "X-Request-Id"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description `not_found`: unknown application token, chat or message */
+                404: {
+                    headers: {
+                        /** @description The request's id (the X-Request-Id sent, or a minted one). */
+                        "X-Request-Id"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description `rate_limited`: over the rate limits, or the application has LIVE_MAX_STREAMS_PER_APPLICATION streams open on this process; see Retry-After */
+                429: {
+                    headers: {
+                        /** @description The request's id (the X-Request-Id sent, or a minted one). */
+                        "X-Request-Id"?: string;
+                        /** @description Seconds to wait before retrying (with the same Idempotency-Key for writes). */
+                        "Retry-After"?: number;
+                        /** @description RateLimit-Limit: requests allowed per window by the tighter of the client-address and application budgets. */
+                        "RateLimit-Limit"?: number;
+                        /** @description RateLimit-Remaining: requests left in the current window. */
+                        "RateLimit-Remaining"?: number;
+                        /** @description RateLimit-Reset: seconds until the window resets. */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description `headers_too_large`: the request headers are over the server's limit (16 KiB) */
+                431: {
+                    headers: {
+                        /** @description The request's id (the X-Request-Id sent, or a minted one). */
+                        "X-Request-Id"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description `internal_error`: a bug (never for bad input) */
+                500: {
+                    headers: {
+                        /** @description The request's id (the X-Request-Id sent, or a minted one). */
+                        "X-Request-Id"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description `unavailable`: this process has LIVE_MAX_STREAMS streams open, is shutting down, or NATS/MySQL is down; see Retry-After (another process may take the stream) */
+                503: {
+                    headers: {
+                        /** @description The request's id (the X-Request-Id sent, or a minted one). */
+                        "X-Request-Id"?: string;
+                        /** @description Seconds to wait before retrying (with the same Idempotency-Key for writes). */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {

@@ -137,3 +137,35 @@ test('client: nextLink reads rel="next" from a Link header', () => {
   assert.equal(nextLink('</a>; rel="prev"'), undefined);
   assert.equal(nextLink(null), undefined);
 });
+
+test('client: watch() iterates a chat\'s live events in number order and resumes after the last id', { timeout: 120_000 }, async (t) => {
+  const { url } = await startDeployment(t);
+  const client = new ChatClient({ baseUrl: url });
+  const app = await client.createApplication('watched');
+  const chat = await client.createChat(app.token);
+  for (let i = 1; i <= 3; i++) await client.createMessage(app.token, chat.number, `before ${i}`);
+  const abort = new AbortController();
+  t.after(() => abort.abort());
+  const seen: number[] = [];
+  let lastId = '';
+  const watching = (async () => {
+    for await (const event of client.watch(app.token, chat.number, { after: 1, signal: abort.signal })) {
+      if (event.type === 'message.created') seen.push(event.message.number);
+      lastId = event.id;
+      if (seen.length === 6) return;
+    }
+  })();
+  for (let i = 4; i <= 7; i++) await client.createMessage(app.token, chat.number, `live ${i}`);
+  await watching;
+  assert.deepEqual(seen, [2, 3, 4, 5, 6, 7]);
+  await client.createMessage(app.token, chat.number, 'after the break');
+  const resumed = [];
+  for await (const event of client.watch(app.token, chat.number, { lastEventId: lastId, signal: abort.signal })) {
+    resumed.push(event.message.number);
+    break;
+  }
+  assert.deepEqual(resumed, [8]);
+  await assert.rejects(async () => {
+    for await (const _ of client.watch('nope', 1)) break;
+  }, (err: ChatApiError) => err.status === 404);
+});
