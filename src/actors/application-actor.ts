@@ -7,7 +7,7 @@ import { CreatingActor } from './actor.js';
 import { textBytes } from './committer.js';
 import { commitThenComplete, complete, refuse, type ActorContext, type Outcome } from './context.js';
 import type { Delivery } from './delivery.js';
-import { applicationSnapshot, chatSnapshot, rowOf } from './snapshots.js';
+import { applicationSnapshot, chatSnapshot } from './snapshots.js';
 
 type State = ApplicationState;
 
@@ -73,7 +73,7 @@ export class ApplicationActor extends CreatingActor {
                 messagesCount: 0, commandId: delivery.envelope.id, version: ctx.versionOf(delivery.seq), createdAt: now, updatedAt: now,
               }),
           },
-          (entity) => this.chatCreated(chatSnapshot(this.token, rowOf.chat(entity, state.applicationId))),
+          (entity) => this.chatCreated(chatSnapshot(this.token, entity)),
         );
       },
     );
@@ -108,7 +108,7 @@ export class ApplicationActor extends CreatingActor {
           return entity;
         },
       },
-      (entity) => this.renamed(applicationSnapshot(rowOf.application(entity))),
+      (entity) => this.renamed(applicationSnapshot(entity)),
     );
   }
 

@@ -7,7 +7,7 @@ import { CreatingActor } from './actor.js';
 import { textBytes } from './committer.js';
 import { commitThenComplete, complete, refuse, type ActorContext, type Outcome } from './context.js';
 import type { Delivery } from './delivery.js';
-import { chatSnapshot, messageSnapshot, rowOf } from './snapshots.js';
+import { chatSnapshot, messageSnapshot } from './snapshots.js';
 
 type State = ChatState;
 
@@ -77,7 +77,7 @@ export class ChatActor extends CreatingActor {
                 commandId: delivery.envelope.id, version: ctx.versionOf(delivery.seq), createdAt: now, updatedAt: now,
               }),
           },
-          (entity) => this.messageWritten(messageSnapshot(this.token, this.chatNumber, rowOf.message(entity, state.chatId)), 'MessageCreated'),
+          (entity) => this.messageWritten(messageSnapshot(this.token, this.chatNumber, entity), 'MessageCreated'),
         );
       },
     );
@@ -111,7 +111,7 @@ export class ChatActor extends CreatingActor {
           return entity;
         },
       },
-      (entity) => this.messageWritten(messageSnapshot(this.token, this.chatNumber, rowOf.message(entity, state.chatId)), 'MessageUpdated'),
+      (entity) => this.messageWritten(messageSnapshot(this.token, this.chatNumber, entity), 'MessageUpdated'),
     );
   }
 
@@ -144,7 +144,7 @@ export class ChatActor extends CreatingActor {
           return entity;
         },
       },
-      (entity) => this.renamed(chatSnapshot(this.token, rowOf.chat(entity, state.applicationId))),
+      (entity) => this.renamed(chatSnapshot(this.token, entity)),
     );
   }
 

@@ -43,6 +43,23 @@ interface Lease {
 export { backoffDelay };
 
 /**
+ * The desired owner of `partition` among the live `members`, by rendezvous (highest random weight) hashing:
+ * pure, independent of the members' order, and moves only the partitions that must move. The weight needs a well-mixing hash (member ids differ in a few characters; FNV-1a correlates them).
+ */
+export function rendezvousOwner(partition: number, members: readonly string[]): string {
+  let best = members[0]!;
+  let bestScore = -1;
+  for (const m of members) {
+    const score = createHash('md5').update(`${partition}/${m}`).digest().readUInt32BE(0);
+    if (score > bestScore || (score === bestScore && m > best)) {
+      best = m;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+/**
  * Who works which partition. Every actor process heartbeats a `member.<id>` key in the ownership KV bucket
  * and watches the others. Partitions are spread by rendezvous hashing over the live members; a process
  * takes the lease of each partition it should own with `create` (only one can), keeps it with
@@ -158,23 +175,6 @@ export class Ownership {
     return live;
   }
 
-  /**
-   * Rendezvous (highest random weight) hashing: stable, and moves only the partitions that must move. The
-   * weight needs a well-mixing hash (member ids differ in a few characters; FNV-1a correlates them).
-   */
-  private desiredOwner(partition: number, members: string[]): string {
-    let best = members[0]!;
-    let bestScore = -1;
-    for (const m of members) {
-      const score = createHash('md5').update(`${partition}/${m}`).digest().readUInt32BE(0);
-      if (score > bestScore || (score === bestScore && m > best)) {
-        best = m;
-        bestScore = score;
-      }
-    }
-    return best;
-  }
-
   private async heartbeat(): Promise<void> {
     await this.kv.put(this.names.memberKey(this.memberId), encodeJson({ id: this.memberId, pid: process.pid, at: new Date().toISOString() }));
   }
@@ -186,7 +186,7 @@ export class Ownership {
     const members = this.liveMembers(now);
     for (let p = 0; p < this.partitions; p++) {
       if (this.busy.has(p)) continue;
-      const mine = this.desiredOwner(p, members) === this.memberId;
+      const mine = rendezvousOwner(p, members) === this.memberId;
       const lease = this.leases.get(p);
       if (lease && now - lease.renewedAt >= this.ttlMs) {
         work.push(this.guard(p, () => this.lose(p, 'lease expired before renewal')));

@@ -6,7 +6,7 @@ import { CreatingActor } from './actor.js';
 import { textBytes } from './committer.js';
 import { commitThenComplete, type ActorContext, type Outcome } from './context.js';
 import type { Delivery } from './delivery.js';
-import { applicationSnapshot, rowOf } from './snapshots.js';
+import { applicationSnapshot } from './snapshots.js';
 
 /**
  * Creates applications. Keyed by command id (not by token, which it mints), so every attempt of one
@@ -43,7 +43,7 @@ export class RegistrarActor extends CreatingActor {
                 commandId: delivery.envelope.id, version: ctx.versionOf(delivery.seq), createdAt: now, updatedAt: now,
               }),
           },
-          (entity) => this.outcome(applicationSnapshot(rowOf.application(entity))),
+          (entity) => this.outcome(applicationSnapshot(entity)),
         );
       },
     );

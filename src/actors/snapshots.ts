@@ -1,9 +1,8 @@
 import type { ApplicationEventData, ChatEventData, MessageEventData } from '../protocol/events.js';
 import type { ApplicationResource, ChatResource, MessageResource } from '../protocol/resources.js';
-import type { Application, Chat, Message } from '../storage/entities/index.js';
 import { presentApplication, presentChat, presentMessage, type ApplicationRow, type ChatRow, type MessageRow } from '../storage/presenters.js';
 
-/** A written row seen both as the API resource and as event data. Built from entities (fresh writes) or rows (replays). */
+/** A written row seen both as the API resource and as event data. Built from entities (fresh writes) or the rows the read queries return (replays): both are `Row`s. */
 export interface Snapshot<R, E> {
   resource: R;
   event: E;
@@ -26,15 +25,3 @@ export function messageSnapshot(token: string, chatNumber: number, row: MessageR
     event: { token, chat_number: chatNumber, number: resource.number, body: resource.body, created_at: resource.created_at, updated_at: resource.updated_at, version: Number(row.version) },
   };
 }
-
-export const rowOf = {
-  application: (e: Application): ApplicationRow => ({
-    id: e.id, token: e.token, name: e.name, chats_count: e.chatsCount, version: e.version, created_at: e.createdAt, updated_at: e.updatedAt,
-  }),
-  chat: (e: Chat, applicationId: number): ChatRow => ({
-    id: e.id, application_id: applicationId, number: e.number, name: e.name ?? null, messages_count: e.messagesCount, version: e.version, created_at: e.createdAt, updated_at: e.updatedAt,
-  }),
-  message: (e: Message, chatId: number): MessageRow => ({
-    id: e.id, chat_id: chatId, number: e.number, body: e.body, version: e.version, created_at: e.createdAt, updated_at: e.updatedAt,
-  }),
-};

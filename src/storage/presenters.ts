@@ -1,20 +1,28 @@
 import type { ApplicationResource, ChatResource, MessageResource } from '../protocol/resources.js';
+import type { Application, Chat, Message } from './entities/index.js';
 
-/** Row shapes as MySQL returns them (snake_case columns). */
-export interface ApplicationRow { id: number; token: string; name: string; chats_count: number; version: number; created_at: Date; updated_at: Date }
-export interface ChatRow { id: number; application_id: number; number: number; name: string | null; messages_count: number; version: number; created_at: Date; updated_at: Date }
-export interface MessageRow { id: number; chat_id: number; number: number; body: string; version: number; created_at: Date; updated_at: Date }
+type Scalar = string | number | bigint | boolean | Date | null | undefined;
+
+/**
+ * A table's own columns as its entity types them (relations left out). The read queries return this shape
+ * (their select lists alias each column to its property, see queries.ts), and an entity fresh from a write
+ * already is one, so the presenters below take both.
+ */
+type Row<E> = { [K in keyof E as K extends string ? (E[K] extends Scalar ? K : never) : never]: E[K] };
+export type ApplicationRow = Row<Application>;
+export type ChatRow = Row<Chat>;
+export type MessageRow = Row<Message>;
 
 const iso = (d: Date | string): string => (d instanceof Date ? d : new Date(d)).toISOString();
 
-export function presentApplication(row: Pick<ApplicationRow, 'token' | 'name' | 'chats_count' | 'created_at' | 'updated_at'>): ApplicationResource {
-  return { token: row.token, name: row.name, chats_count: Number(row.chats_count), created_at: iso(row.created_at), updated_at: iso(row.updated_at) };
+export function presentApplication(row: Pick<ApplicationRow, 'token' | 'name' | 'chatsCount' | 'createdAt' | 'updatedAt'>): ApplicationResource {
+  return { token: row.token, name: row.name, chats_count: Number(row.chatsCount), created_at: iso(row.createdAt), updated_at: iso(row.updatedAt) };
 }
 
-export function presentChat(row: Pick<ChatRow, 'number' | 'name' | 'messages_count' | 'created_at' | 'updated_at'>): ChatResource {
-  return { number: Number(row.number), name: row.name, messages_count: Number(row.messages_count), created_at: iso(row.created_at), updated_at: iso(row.updated_at) };
+export function presentChat(row: Pick<ChatRow, 'number' | 'name' | 'messagesCount' | 'createdAt' | 'updatedAt'>): ChatResource {
+  return { number: Number(row.number), name: row.name ?? null, messages_count: Number(row.messagesCount), created_at: iso(row.createdAt), updated_at: iso(row.updatedAt) };
 }
 
-export function presentMessage(row: Pick<MessageRow, 'number' | 'body' | 'created_at' | 'updated_at'>): MessageResource {
-  return { number: Number(row.number), body: row.body, created_at: iso(row.created_at), updated_at: iso(row.updated_at) };
+export function presentMessage(row: Pick<MessageRow, 'number' | 'body' | 'createdAt' | 'updatedAt'>): MessageResource {
+  return { number: Number(row.number), body: row.body, created_at: iso(row.createdAt), updated_at: iso(row.updatedAt) };
 }

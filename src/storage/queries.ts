@@ -1,3 +1,5 @@
+import { ReferenceKind, UnderscoreNamingStrategy, type EntityProperty } from '@mikro-orm/core';
+import { Application, Chat, Message } from './entities/index.js';
 import type { Orm } from './orm.js';
 import type { ApplicationRow, ChatRow, MessageRow } from './presenters.js';
 import { Sql } from './sql.js';
@@ -23,6 +25,31 @@ export interface ChatState {
  */
 const page = (after: number, limit: number): [number, number, number] => [after + 1, after + limit, limit];
 
+const naming = new UnderscoreNamingStrategy();
+
+/**
+ * The select list of an entity's own columns (relations left out), each aliased to its property
+ * (`chats_count AS chatsCount`), so that the driver returns rows already entity-shaped (a `Row<E>`, see
+ * presenters.ts) with no mapping pass. Column names come from the entity definition through the ORM's
+ * default naming strategy, as the ORM itself names them.
+ */
+function columnsOf(entity: { readonly meta: { readonly properties: Readonly<Record<string, Pick<EntityProperty, 'kind' | 'fieldNames'>>> } }, alias?: string): string {
+  return Object.entries(entity.meta.properties)
+    .filter(([, prop]) => prop.kind === undefined || prop.kind === ReferenceKind.SCALAR)
+    .map(([property, prop]) => {
+      const column = prop.fieldNames?.[0] ?? naming.propertyToColumnName(property);
+      const qualified = alias ? `${alias}.${column}` : column;
+      return column === property ? qualified : `${qualified} AS ${property}`;
+    })
+    .join(', ');
+}
+
+const applications = columnsOf(Application);
+const chats = columnsOf(Chat);
+const chatsOfC = columnsOf(Chat, 'c');
+const messages = columnsOf(Message);
+const messagesOfM = columnsOf(Message, 'm');
+
 const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 
 /**
@@ -46,22 +73,18 @@ export class Queries {
   }
 
   static readonly sql = {
-    applicationByToken: 'SELECT id, token, name, chats_count, version, created_at, updated_at FROM applications WHERE token = ?',
-    applicationsFirst: 'SELECT id, token, name, chats_count, version, created_at, updated_at FROM applications ORDER BY id LIMIT ?',
-    applicationsAfter: 'SELECT id, token, name, chats_count, version, created_at, updated_at FROM applications WHERE id > ? ORDER BY id LIMIT ?',
-    chatByNumber: `SELECT c.id, c.application_id, c.number, c.name, c.messages_count, c.version, c.created_at, c.updated_at
-      FROM chats c JOIN applications a ON a.id = c.application_id WHERE a.token = ? AND c.number = ?`,
-    chatsAfter: `SELECT id, application_id, number, name, messages_count, version, created_at, updated_at FROM chats
-      WHERE application_id = ? AND number BETWEEN ? AND ? ORDER BY number LIMIT ?`,
-    messageByNumber: `SELECT m.id, m.chat_id, m.number, m.body, m.version, m.created_at, m.updated_at
+    applicationByToken: `SELECT ${applications} FROM applications WHERE token = ?`,
+    applicationsFirst: `SELECT ${applications} FROM applications ORDER BY id LIMIT ?`,
+    applicationsAfter: `SELECT ${applications} FROM applications WHERE id > ? ORDER BY id LIMIT ?`,
+    chatByNumber: `SELECT ${chatsOfC} FROM chats c JOIN applications a ON a.id = c.application_id WHERE a.token = ? AND c.number = ?`,
+    chatsAfter: `SELECT ${chats} FROM chats WHERE application_id = ? AND number BETWEEN ? AND ? ORDER BY number LIMIT ?`,
+    messageByNumber: `SELECT ${messagesOfM}
       FROM messages m JOIN chats c ON c.id = m.chat_id JOIN applications a ON a.id = c.application_id
       WHERE a.token = ? AND c.number = ? AND m.number = ?`,
-    messagesAfter: `SELECT id, chat_id, number, body, version, created_at, updated_at FROM messages
-      WHERE chat_id = ? AND number BETWEEN ? AND ? ORDER BY number LIMIT ?`,
-    applicationByCommandId: 'SELECT id, token, name, chats_count, version, created_at, updated_at FROM applications WHERE command_id = ?',
-    chatByCommandId: `SELECT c.id, c.application_id, c.number, c.name, c.messages_count, c.version, c.created_at, c.updated_at
-      FROM chats c WHERE c.command_id = ?`,
-    messageByCommandId: 'SELECT id, chat_id, number, body, version, created_at, updated_at FROM messages WHERE command_id = ?',
+    messagesAfter: `SELECT ${messages} FROM messages WHERE chat_id = ? AND number BETWEEN ? AND ? ORDER BY number LIMIT ?`,
+    applicationByCommandId: `SELECT ${applications} FROM applications WHERE command_id = ?`,
+    chatByCommandId: `SELECT ${chats} FROM chats WHERE command_id = ?`,
+    messageByCommandId: `SELECT ${messages} FROM messages WHERE command_id = ?`,
     /** Actor activation, many at once: ids and highest chat number of applications by token. */
     applicationStates: (tokens: number): string => `SELECT a.id, a.token, (SELECT MAX(c.number) FROM chats c WHERE c.application_id = a.id) AS last_chat
       FROM applications a WHERE a.token IN (${marks(tokens)})`,

@@ -1,15 +1,12 @@
 /**
- * The rendezvous (highest random weight) assignment of partitions to actors processes (`Ownership`): every
- * partition has exactly one desired owner among the live members, whatever order they are listed in; the
- * partitions spread over the members; a member joining takes partitions only for itself and a member leaving
- * gives up only its own. Pure: no NATS, no KV.
+ * The rendezvous (highest random weight) assignment of partitions to actors processes (`rendezvousOwner`, which
+ * `Ownership` uses): every partition has exactly one desired owner among the live members, whatever order they
+ * are listed in; the partitions spread over the members; a member joining takes partitions only for itself and
+ * a member leaving gives up only its own. Pure: no NATS, no KV.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Ownership } from '../../src/actors/ownership.js';
-
-// the assignment is a private method that uses no instance state: called on the prototype, nothing is started
-const desiredOwner = (partition: number, members: string[]): string => Ownership.prototype['desiredOwner'].call(undefined, partition, members);
+import { rendezvousOwner as desiredOwner } from '../../src/actors/ownership.js';
 
 const PARTITIONS = 64;
 /** Member ids as `Ownership` mints them (`<host>-<pid>-<6 random>`): they differ in a few characters only. */
