@@ -22,6 +22,7 @@ if [[ ! -d /var/lib/mysql/mysql ]]; then
   sql() { mariadb --protocol=socket --socket=/run/mysqld/init.sock -uroot "$@"; }
   {
     echo "DELETE FROM mysql.global_priv WHERE User = '' OR (User = 'root' AND Host NOT IN ('localhost'));"
+    echo "DELETE FROM mysql.proxies_priv WHERE Host NOT IN ('localhost');"
     echo "FLUSH PRIVILEGES;"
     echo "ALTER USER 'root'@'localhost' IDENTIFIED BY '${MYSQL_ROOT_PASSWORD//\'/\'\'}';"
     echo "CREATE USER 'root'@'%' IDENTIFIED BY '${MYSQL_ROOT_PASSWORD//\'/\'\'}';"
