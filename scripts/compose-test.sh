@@ -58,6 +58,8 @@ cleanup() {
   else
     say "docker-compose down -v"
     "${DC[@]}" --profile test down -v --remove-orphans >"$WORK/down.log" 2>&1 || tail -n 20 "$WORK/down.log"
+    # The project images this run replaced (untagged by the rebuild): removed, so that disk use stays bounded.
+    docker image prune -f >/dev/null 2>&1
   fi
   rm -rf "$WORK"
   echo

@@ -79,6 +79,9 @@ build() {
     log "$name: built in $((SECONDS - t)) s"
   fi
   docker tag "chat-offline/$name:$k" "chat-offline/$name:$tag"
+  # Earlier builds of this image (other hashes) are no longer used: untag them, so that disk use stays bounded.
+  docker images "chat-offline/$name" --format '{{.Tag}}' | grep -vx -e "$k" -e "$tag" \
+    | sed "s#^#chat-offline/$name:#" | xargs -r docker rmi >/dev/null 2>&1 || true
 }
 
 for name in mariadb nats redis nginx; do
