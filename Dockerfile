@@ -25,14 +25,17 @@ RUN npm run build
 
 FROM deps AS test
 # Some tests stop and restart a search engine of their own: deploy/opensearch-local builds one from
-# Maven Central artifacts and runs it on Java 17. Built here once so that test runs need no download.
+# Maven Central artifacts and runs it on Java 17. Built here once, before the sources are copied, so that test
+# runs need no download and a change of the sources does not download it again. Other tests start a private
+# nats-server or redis-server of their own (the machine's binaries, as on a development machine).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates curl openjdk-17-jdk-headless maven \
+ && apt-get install -y --no-install-recommends ca-certificates curl openjdk-17-jdk-headless maven nats-server redis-server \
  && rm -rf /var/lib/apt/lists/*
-COPY --chown=node:node . .
 RUN chown node:node /app
 USER node
+COPY --chown=node:node deploy/opensearch-local ./deploy/opensearch-local
 RUN bash deploy/opensearch-local/opensearch-local.sh build
+COPY --chown=node:node . .
 CMD ["npm", "test"]
 
 FROM base AS prod-deps

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Checks the deployment files without a Docker engine or a Kubernetes cluster (CI runs this):
-#   1. docker-compose.yml is valid (docker-compose 1.29 `config -q`, with and without the test profile)
+#   1. docker-compose.yml is valid (docker-compose 1.29 `config -q`, with and without the test profile), and so is
+#      it with deploy/offline/compose.override.yml, which changes nothing but images, build args, NATS's
+#      published port and one ulimit
 #   2. deploy/nats/nats.conf and deploy/nginx/nginx.conf are accepted by nats-server and nginx
 #   3. the Dockerfile lints, its stages and the compose build targets resolve
 #   4. deploy/k8s renders (kubectl kustomize, else a minimal built-in renderer) and every object is
@@ -135,6 +137,24 @@ if step "docker-compose config -q" docker-compose -f docker-compose.yml config -
   services="$(docker-compose -f docker-compose.yml --profile test config --services | sort | tr '\n' ' ')"
   expected="actors api elasticsearch lb mysql nats nats-test projections redis test "
   if [[ "$services" == "$expected" ]]; then pass "compose services: $services"; else fail "compose services: got '$services', expected '$expected'"; fi
+fi
+
+# The offline kit's override (deploy/offline/compose.override.yml, what scripts/compose-test.sh runs) changes
+# images, the project image's build arguments, NATS's published port and the search container's open-files
+# limit, nothing else: the merged file without those equals docker-compose.yml without them.
+if [[ $COMPOSE_OK == 1 ]] \
+  && step "docker-compose config -q with deploy/offline/compose.override.yml" \
+       docker-compose -f docker-compose.yml -f deploy/offline/compose.override.yml --profile test config -q \
+  && docker-compose -f docker-compose.yml -f deploy/offline/compose.override.yml --profile test config >"$WORK/compose-offline.yaml" 2>"$WORK/compose.err" \
+  && [[ $TOOLS_OK == 1 ]]; then
+  step "deploy/offline/compose.override.yml swaps only images, build args, NATS's published port and an ulimit" \
+    node -e "
+      const Y = require('$TOOLS/node_modules/yaml'), fs = require('fs');
+      const strip = (f) => { const c = Y.parse(fs.readFileSync(f, 'utf8'));
+        for (const s of Object.values(c.services)) { delete s.image; if (s.build) delete s.build.args; s.volumes?.sort(); }
+        delete c.services.nats.ports; delete c.services.elasticsearch.ulimits; return JSON.stringify(c); };
+      const a = strip('$WORK/compose.yaml'), b = strip('$WORK/compose-offline.yaml');
+      if (a !== b) { console.error('docker-compose.yml:', a, '\\nwith the override:', b); process.exit(1); }" || true
 fi
 
 section "deploy/nats/nats.conf, deploy/nginx/nginx.conf"

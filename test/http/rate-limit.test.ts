@@ -57,6 +57,8 @@ test('finding 6: per application and per address budgets, 429 + Retry-After + Ra
 
   // a second api process of the same deployment shares the counts (Redis)
   const second = await startDeployment(t, { namespace: first.namespace, env: { ...env, ROLES: 'api' }, keep: true });
+  // (its first requests may come before its Redis connection is up — e.g. Redis in another container — and fail open)
+  await waitFor('the other api process counts in Redis', async () => (await call(second.url, 'GET', `/applications/${token}`)).status === 429 || undefined, 10_000);
   expectError(await call(second.url, 'GET', `/applications/${token}`), 429, 'rate_limited', 'the other api process');
 
   // the address budget: many creations from one client are cut off

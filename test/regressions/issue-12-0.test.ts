@@ -53,6 +53,7 @@ test('a 12 s MySQL outage under load: not ready meanwhile, restarts back off, ev
     await dropDeployment(namespace);
   });
   const proxied = new URL(MYSQL_URL);
+  proxied.hostname = '127.0.0.1'; // where the proxy listens; MySQL itself may be another host (compose: `mysql`)
   proxied.port = String(proxy.port);
   proxied.pathname = `/${namespace}`;
   const env = {
