@@ -5,7 +5,7 @@ import { ValidationError } from '../domain/errors.js';
  * order (creations are delivered 1, 2, 3…), and `version`, the highest write version delivered (creations and
  * edits; a chat's writes get growing versions). The SSE `id` of every event is `<number>.<version>`;
  * `Last-Event-ID: <number>` (or `?after=<number>`) resumes the creations only, `<number>.<version>` also replays
- * the edits made meanwhile to messages up to `number` (docs/live.md).
+ * the edits made meanwhile to messages up to `number` (docs/API.md, "Live updates").
  */
 export interface Cursor {
   number: number;

@@ -17,7 +17,7 @@ export function names(namespace: string) {
     eventSubject: (kind: string, partition: number): string => `${namespace}.evt.${kind}.${partition}`,
     eventsAll: `${namespace}.evt.>`,
     eventFilter: (kind: string): string => `${namespace}.evt.${kind}.>`,
-    /** Core NATS (not stored): the message events of one chat, `{"events":[…]}`, published after the EVENTS stream stored them (docs/live.md). */
+    /** Core NATS (not stored): the message events of one chat, `{"events":[…]}`, published after the EVENTS stream stored them (docs/API.md, "Live updates"). */
     liveChatSubject: (token: string, chatNumber: number): string => `${namespace}.live.chat.${token}.${chatNumber}`,
     liveAll: `${namespace}.live.>`,
     replyPrefix: (instance: string): string => `${namespace}.reply.${instance}`,

@@ -9,7 +9,7 @@ interface Event { type: string; number: number; body: string; version: number }
 
 /**
  * Internal services watch a chat on `<ns>.live.chat.<token>.<number>` (core NATS, `{"events":[…]}`) with the
- * resume rule of docs/live.md: subscribe first, then read what was missed with messages.list after the last
+ * resume rule of docs/API.md ("Live updates"): subscribe first, then read what was missed with messages.list after the last
  * number known, drop what was already seen, and fill a gap with messages.list.
  */
 test('live NATS subject: the events of one chat, and the resume rule through messages.list', async (t) => {

@@ -83,7 +83,7 @@ test('nats auth: with deploy/nats/auth.conf the service runs as its user; the cl
   const pings = [];
   for await (const ping of await nc.services.client({ strategy: RequestStrategy.Timer, maxWait: 2000 }).ping('chat')) pings.push(ping);
   assert.ok(pings.length >= 1, 'the service answers $SRV.PING');
-  // the live message events of a chat (read only, imported from the service's account; docs/live.md)
+  // the live message events of a chat (read only, imported from the service's account; docs/API.md, "Live updates")
   const live = nc.subscribe(`chat.live.chat.${token}.1`, { max: 1 });
   await nc.flush();
   assert.equal((await request('messages.create', { token, chat_number: 1, body: 'live body' })).body.number, 2);
