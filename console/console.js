@@ -93,16 +93,19 @@ async function openChat(number) {
     for (const b of $('chats').querySelectorAll('button')) b.setAttribute('aria-current', String(b.dataset.number === String(chat.number)));
     $('chat-panel').hidden = false;
     clearSearch();
-    // the latest page (messages_count may lag a little: the pages after it are followed to the end)
-    let after = Math.max(0, chat.messages_count - PAGE);
+    // the latest page: messages_count may lag (counters are eventually consistent), so the pages after it are
+    // followed to the end and only the last PAGE messages are shown
+    const after = Math.max(0, chat.messages_count - PAGE);
+    const loaded = [];
     let url = `${chatBase()}/messages?limit=${PAGE}&after=${after}`;
     while (url) {
       const { data, next } = await api('GET', url);
-      for (const m of data) showMessage(m);
+      loaded.push(...data);
       url = next;
     }
-    state.first = Math.min(...state.rows.keys(), after + 1);
-    if (state.rows.size === 0) state.first = after + 1;
+    const latest = loaded.slice(-PAGE);
+    for (const m of latest) showMessage(m);
+    state.first = latest.length > 0 ? latest[0].number : after + 1;
     $('older').hidden = state.first <= 1;
     setHash();
     listen();

@@ -99,7 +99,7 @@ export class ApiRole implements Stoppable {
     });
     this.service = service;
     this.live = new LiveHub({
-      nc, names, queries: new LiveQueries(deps.orm), log: log.child({ role: 'api', component: 'live' }),
+      nc, names, queries: new LiveQueries(deps.queries), log: log.child({ role: 'api', component: 'live' }),
       maxStreams: config.liveMaxStreams, maxStreamsPerApplication: config.liveMaxStreamsPerApplication, heartbeatMs: config.liveHeartbeatMs,
     });
     this.natsApi = await startNatsApi(nc, names, service, log.child({ role: 'api', transport: 'nats' }), { pageMaxBytes: config.pageMaxBytes });

@@ -82,6 +82,10 @@ export class Queries {
       FROM messages m JOIN chats c ON c.id = m.chat_id JOIN applications a ON a.id = c.application_id
       WHERE a.token = ? AND c.number = ? AND m.number = ?`,
     messagesAfter: `SELECT ${messages} FROM messages WHERE chat_id = ? AND number BETWEEN ? AND ? ORDER BY number LIMIT ?`,
+    /** Live streams: where a chat's feed starts. */
+    lastMessageNumber: 'SELECT MAX(number) AS last FROM messages WHERE chat_id = ?',
+    /** Live streams, resume: the messages up to a number edited after a version (a range of the chat's key). */
+    messagesEditedSince: `SELECT ${messages} FROM messages WHERE chat_id = ? AND number <= ? AND version > ? ORDER BY version LIMIT ?`,
     applicationByCommandId: `SELECT ${applications} FROM applications WHERE command_id = ?`,
     chatByCommandId: `SELECT ${chats} FROM chats WHERE command_id = ?`,
     messageByCommandId: `SELECT ${messages} FROM messages WHERE command_id = ?`,
@@ -118,6 +122,15 @@ export class Queries {
 
   listMessages(chatId: number, after: number, limit: number): Promise<MessageRow[]> {
     return this.all(Queries.sql.messagesAfter, [chatId, ...page(after, limit)]);
+  }
+
+  async lastMessageNumber(chatId: number): Promise<number> {
+    const row = await this.one<{ last: number | null }>(Queries.sql.lastMessageNumber, [chatId]);
+    return Number(row?.last ?? 0);
+  }
+
+  messagesEditedSince(chatId: number, upTo: number, afterVersion: number, limit: number): Promise<MessageRow[]> {
+    return this.all(Queries.sql.messagesEditedSince, [chatId, upTo, afterVersion, limit]);
   }
 
   /** Rows an earlier attempt of the same command created (redelivery or an Idempotency-Key retry). */

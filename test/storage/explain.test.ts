@@ -36,6 +36,8 @@ test('every query uses an index (EXPLAIN has no full scan)', async (t) => {
     ['chatsAfter', sql.chatsAfter, [3, 1, 100, 100]],
     ['messageByNumber', sql.messageByNumber, ['tok3', 2, 7]],
     ['messagesAfter', sql.messagesAfter, [3, 1, 100, 100]],
+    ['lastMessageNumber', sql.lastMessageNumber, [3]],
+    ['messagesEditedSince', sql.messagesEditedSince, [3, 50, 10, 500]],
     ['applicationByCommandId', sql.applicationByCommandId, ['cmd-app-3']],
     ['chatByCommandId', sql.chatByCommandId, ['cmd-chat-3']],
     ['messageByCommandId', sql.messageByCommandId, ['cmd-msg-3']],
