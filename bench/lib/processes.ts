@@ -1,7 +1,6 @@
 /** Child processes of a benchmark run: the built service, the reference servers, the load generator. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -15,16 +14,8 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-/** A port that was free a moment ago (the process that gets it binds it at once). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+/** A loopback port that was free a moment ago: the test suite's helper, one definition for both. */
+export { freePort } from '../../test/support/ports.js';
 
 /** Starts `node <nodeArgs> <script>` from the project root with `env` over the caller's environment. */
 export function startNode(name: string, script: string, env: Record<string, string>, nodeArgs: string[] = []): Child {

@@ -13,8 +13,6 @@ export abstract class Actor {
   pendingWrites = 0;
   lastUsed = Date.now();
 
-  constructor(readonly key: string) {}
-
   /** Enqueues a task; tasks run in order, one at a time. */
   tell(task: () => Promise<void>): void {
     this.lastUsed = Date.now();

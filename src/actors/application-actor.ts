@@ -1,6 +1,5 @@
 import { NotFoundError } from '../domain/errors.js';
 import type { ApplicationAddress, CreateChat, UpdateApplication } from '../protocol/commands.js';
-import { routingKeyOf } from '../protocol/partition.js';
 import { Application, Chat } from '../storage/entities/index.js';
 import type { ApplicationState } from '../storage/queries.js';
 import { CreatingActor } from './actor.js';
@@ -24,7 +23,7 @@ export class ApplicationActor extends CreatingActor {
     address: ApplicationAddress,
     private readonly ctx: ActorContext,
   ) {
-    super(routingKeyOf(address));
+    super();
     this.token = address.token;
   }
 

@@ -1,6 +1,5 @@
 import { NotFoundError } from '../domain/errors.js';
 import type { ChatAddress, CreateMessage, UpdateChat, UpdateMessage } from '../protocol/commands.js';
-import { routingKeyOf } from '../protocol/partition.js';
 import { Chat, Message } from '../storage/entities/index.js';
 import type { ChatState } from '../storage/queries.js';
 import { CreatingActor } from './actor.js';
@@ -25,7 +24,7 @@ export class ChatActor extends CreatingActor {
     address: ChatAddress,
     private readonly ctx: ActorContext,
   ) {
-    super(routingKeyOf(address));
+    super();
     this.token = address.token;
     this.chatNumber = address.chatNumber;
   }

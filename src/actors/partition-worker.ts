@@ -16,7 +16,7 @@ import { ChatActor } from './chat-actor.js';
 import type { CommitLane, GroupCommitter } from './committer.js';
 import type { ActorContext } from './context.js';
 import { Delivery } from './delivery.js';
-import { Region, type ActorBudget } from './region.js';
+import { Region, type ActorBudget, type RegionView } from './region.js';
 import { RegistrarActor } from './registrar-actor.js';
 
 const PULL_EXPIRES_MS = 1000;
@@ -54,6 +54,8 @@ export class PartitionWorker {
     application: Region<ApplicationActor, ApplicationAddress>;
     chat: Region<ChatActor, ChatAddress>;
   };
+  /** The same regions as a list, for what does not care about the kind (counts, reaping, clearing). */
+  private readonly allRegions: readonly RegionView[];
   private readonly committer: CommitLane;
   private readonly ctx: ActorContext;
   private readonly log: Logger;
@@ -88,14 +90,11 @@ export class PartitionWorker {
     };
     const idleMs = deps.config.actorIdleMs;
     this.regions = {
-      registrar: new Region((a: RegistrarAddress) => new RegistrarActor(a, this.ctx), idleMs, deps.budget, routingKeyOf),
+      registrar: new Region((_: RegistrarAddress) => new RegistrarActor(this.ctx), idleMs, deps.budget, routingKeyOf),
       application: new Region((a: ApplicationAddress) => new ApplicationActor(a, this.ctx), idleMs, deps.budget, routingKeyOf),
       chat: new Region((a: ChatAddress) => new ChatActor(a, this.ctx), idleMs, deps.budget, routingKeyOf),
     };
-  }
-
-  private get allRegions(): Array<Region<RegistrarActor | ApplicationActor | ChatActor, never>> {
-    return [this.regions.registrar, this.regions.application, this.regions.chat];
+    this.allRegions = Object.values(this.regions);
   }
 
   get liveActors(): number {

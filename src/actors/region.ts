@@ -50,6 +50,9 @@ export class ActorBudget {
   }
 }
 
+/** A region seen without its actor kind: what the partition worker counts, reaps and clears. */
+export type RegionView = Pick<Region<Actor>, 'size' | 'stats' | 'reap' | 'clear'>;
+
 /** What the budget needs of a region: passivating one of its actors. */
 interface AnyRegion {
   passivate(key: string, actor: Actor): void;

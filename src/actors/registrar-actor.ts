@@ -1,6 +1,5 @@
 import { newApplicationToken } from '../domain/tokens.js';
-import type { CreateApplication, RegistrarAddress } from '../protocol/commands.js';
-import { routingKeyOf } from '../protocol/partition.js';
+import type { CreateApplication } from '../protocol/commands.js';
 import { Application } from '../storage/entities/index.js';
 import { CreatingActor } from './actor.js';
 import { textBytes } from './committer.js';
@@ -13,11 +12,8 @@ import { applicationSnapshot } from './snapshots.js';
  * creation — redeliveries and Idempotency-Key retries — meets the same actor and yields the same token.
  */
 export class RegistrarActor extends CreatingActor {
-  constructor(
-    address: RegistrarAddress,
-    private readonly ctx: ActorContext,
-  ) {
-    super(routingKeyOf(address));
+  constructor(private readonly ctx: ActorContext) {
+    super();
   }
 
   handle(delivery: Delivery, command: CreateApplication): Promise<void> {

@@ -5,61 +5,16 @@
  * `textBytes`.
  */
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
-import { GroupCommitter, textBytes, type CommitterOptions, type Write } from '../../src/actors/committer.js';
-import { createLogger } from '../../src/log.js';
+import { test } from 'node:test';
+import { GroupCommitter, textBytes, type CommitterOptions } from '../../src/actors/committer.js';
 import { CommitFailedError } from '../../src/storage/db-errors.js';
-import { Chat, Message } from '../../src/storage/entities/index.js';
-import { migrate, openOrm, type Orm } from '../../src/storage/orm.js';
-import { openDb } from '../support/db.js';
-import { dropDeployment, MYSQL_URL, uniqueName } from '../support/env.js';
-
-type Db = Awaited<ReturnType<typeof openDb>>;
-
-/** A migrated database with one application, `chats` chats and the fences of partitions 0–3 at epoch 1. */
-async function setup(t: TestContext, chats: number): Promise<{ orm: Orm; db: Db; chatIds: number[] }> {
-  const namespace = uniqueName('cl');
-  const url = `${MYSQL_URL}/${namespace}`;
-  await migrate(url, createLogger('silent'));
-  const orm = await openOrm(url, 8);
-  const db = await openDb(namespace);
-  t.after(async () => {
-    await orm.close(true);
-    await db.end();
-    await dropDeployment(namespace);
-  });
-  const now = new Date();
-  const [app] = await db.query('INSERT INTO applications (token, name, chats_count, command_id, version, created_at, updated_at) VALUES (?, ?, 0, ?, 1, ?, ?)', ['tok', 'app', 'cmd-app', now, now]);
-  const appId = (app as { insertId: number }).insertId;
-  const chatIds: number[] = [];
-  for (let n = 1; n <= chats; n++) {
-    const [chat] = await db.query('INSERT INTO chats (application_id, number, name, messages_count, command_id, version, created_at, updated_at) VALUES (?, ?, NULL, 0, ?, 1, ?, ?)', [appId, n, `cmd-chat-${n}`, now, now]);
-    chatIds.push((chat as { insertId: number }).insertId);
-  }
-  for (let p = 0; p < 4; p++) await db.query('INSERT INTO partition_fences (partition_no, epoch, owner, updated_at) VALUES (?, 1, ?, ?)', [p, 'test', now]);
-  return { orm, db, chatIds };
-}
-
-function message(chatId: number, number: number, body = `m${number}`): Write {
-  const now = new Date();
-  return {
-    bytes: textBytes(body),
-    apply: (em) => {
-      em.create(Message, { chat: em.getReference(Chat, chatId), number, body, commandId: `c-${chatId}-${number}-${body.length}`, version: 1, createdAt: now, updatedAt: now });
-    },
-  };
-}
-
-async function numbers(db: Db, chatId: number): Promise<number[]> {
-  const [rows] = await db.query('SELECT number FROM messages WHERE chat_id = ? ORDER BY number', [chatId]);
-  return (rows as { number: number }[]).map((r) => Number(r.number));
-}
+import { committerDb, message, numbers } from '../support/committer.js';
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 const options: CommitterOptions = { batchMax: 500, batchBytes: 4 * 1024 * 1024, pipeline: 1 };
 
 test('committer: batchMax bounds a transaction; lanes count their transactions and writes', async (t) => {
-  const { orm, db, chatIds } = await setup(t, 2);
+  const { orm, db, chatIds } = await committerDb(t, 2);
   const committer = new GroupCommitter(orm, { ...options, batchMax: 7 });
   const lanes = [0, 1].map((p) => committer.lane(p, 1, (err) => assert.fail(`lane ${p} failed: ${String(err)}`)));
   await Promise.all(lanes.flatMap((lane, i) => range(1, 20).map((n) => lane.commit(message(chatIds[i]!, n)))));
@@ -72,7 +27,7 @@ test('committer: batchMax bounds a transaction; lanes count their transactions a
 });
 
 test('committer: a failed transaction fails every lane in it, once; those lanes refuse later writes, the others go on', async (t) => {
-  const { orm, db, chatIds } = await setup(t, 3);
+  const { orm, db, chatIds } = await committerDb(t, 3);
   const committer = new GroupCommitter(orm, options);
   const fatal: Array<[number, unknown]> = [];
   const lanes = [0, 1, 2].map((p) => committer.lane(p, 1, (err) => fatal.push([p, err])));
@@ -101,7 +56,7 @@ test('committer: a failed transaction fails every lane in it, once; those lanes 
 });
 
 test('committer: abort drops what a lane still has queued, not what another lane has', async (t) => {
-  const { orm, db, chatIds } = await setup(t, 2);
+  const { orm, db, chatIds } = await committerDb(t, 2);
   const committer = new GroupCommitter(orm, options);
   const stopping = committer.lane(0, 1, (err) => assert.fail(`abort is not a fatal failure: ${String(err)}`));
   const other = committer.lane(1, 1, (err) => assert.fail(String(err)));

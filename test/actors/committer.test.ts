@@ -1,60 +1,19 @@
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
-import { GroupCommitter, textBytes, type CommitterOptions, type Write } from '../../src/actors/committer.js';
-import { createLogger } from '../../src/log.js';
+import { test } from 'node:test';
+import { GroupCommitter, textBytes, type CommitterOptions } from '../../src/actors/committer.js';
 import { Chat, Message } from '../../src/storage/entities/index.js';
 import { FencedError } from '../../src/storage/fences.js';
-import { migrate, openOrm, type Orm } from '../../src/storage/orm.js';
-import { openDb } from '../support/db.js';
-import { dropDeployment, MYSQL_URL, uniqueName } from '../support/env.js';
+import { committerDb, message, numbers } from '../support/committer.js';
 
 /**
  * The process-wide group committer against the real MariaDB: partitions share transactions, a fenced
  * partition fails only its own writes, batches are bounded by bytes, and each partition's writes commit in
  * order even with several transactions in flight.
  */
-async function setup(t: TestContext, chats: number): Promise<{ orm: Orm; db: Awaited<ReturnType<typeof openDb>>; chatIds: number[] }> {
-  const namespace = uniqueName('cm');
-  const url = `${MYSQL_URL}/${namespace}`;
-  await migrate(url, createLogger('silent'));
-  const orm = await openOrm(url, 8);
-  const db = await openDb(namespace);
-  t.after(async () => {
-    await orm.close(true);
-    await db.end();
-    await dropDeployment(namespace);
-  });
-  const now = new Date();
-  const [app] = await db.query('INSERT INTO applications (token, name, chats_count, command_id, version, created_at, updated_at) VALUES (?, ?, 0, ?, 1, ?, ?)', ['tok', 'app', 'cmd-app', now, now]);
-  const appId = (app as { insertId: number }).insertId;
-  const chatIds: number[] = [];
-  for (let n = 1; n <= chats; n++) {
-    const [chat] = await db.query('INSERT INTO chats (application_id, number, name, messages_count, command_id, version, created_at, updated_at) VALUES (?, ?, NULL, 0, ?, 1, ?, ?)', [appId, n, `cmd-chat-${n}`, now, now]);
-    chatIds.push((chat as { insertId: number }).insertId);
-  }
-  for (let p = 0; p < 4; p++) await db.query('INSERT INTO partition_fences (partition_no, epoch, owner, updated_at) VALUES (?, 1, ?, ?)', [p, 'test', now]);
-  return { orm, db, chatIds };
-}
-
-function message(chatId: number, number: number, body = `m${number}`): Write {
-  const now = new Date();
-  return {
-    bytes: textBytes(body),
-    apply: (em) => {
-      em.create(Message, { chat: em.getReference(Chat, chatId), number, body, commandId: `c-${chatId}-${number}`, version: 1, createdAt: now, updatedAt: now });
-    },
-  };
-}
-
-async function numbers(db: Awaited<ReturnType<typeof openDb>>, chatId: number): Promise<number[]> {
-  const [rows] = await db.query('SELECT number FROM messages WHERE chat_id = ? ORDER BY number', [chatId]);
-  return (rows as { number: number }[]).map((r) => Number(r.number));
-}
-
 const options: CommitterOptions = { batchMax: 500, batchBytes: 4 * 1024 * 1024, pipeline: 2 };
 
 test('writes of several partitions share transactions; a fenced partition fails only its own writes', async (t) => {
-  const { orm, db, chatIds } = await setup(t, 4);
+  const { orm, db, chatIds } = await committerDb(t, 4);
   const committer = new GroupCommitter(orm, options);
   const fatal: unknown[] = [];
   const lanes = [0, 1, 2, 3].map((p) => committer.lane(p, 1, (err) => fatal.push([p, err])));
@@ -80,7 +39,7 @@ test('writes of several partitions share transactions; a fenced partition fails 
 });
 
 test('batches are bounded by bytes: 300 bodies of 64 KiB commit in several transactions, none refused', async (t) => {
-  const { orm, db, chatIds } = await setup(t, 1);
+  const { orm, db, chatIds } = await committerDb(t, 1);
   // MariaDB's default max_allowed_packet is 16 MiB; the actor system uses a quarter of it
   const committer = new GroupCommitter(orm, { ...options, batchBytes: 4 * 1024 * 1024 });
   const lane = committer.lane(0, 1, (err) => assert.fail(`lane failed: ${String(err)}`));
@@ -91,7 +50,7 @@ test('batches are bounded by bytes: 300 bodies of 64 KiB commit in several trans
 });
 
 test('with several transactions in flight, each partition commits in order', async (t) => {
-  const { orm, db, chatIds } = await setup(t, 4);
+  const { orm, db, chatIds } = await committerDb(t, 4);
   const committer = new GroupCommitter(orm, { ...options, batchMax: 7, pipeline: 3 });
   const lanes = [0, 1, 2, 3].map((p) => committer.lane(p, 1, (err) => assert.fail(`lane ${p} failed: ${String(err)}`)));
   const order = new Map<number, number[]>();
@@ -122,7 +81,7 @@ test('with several transactions in flight, each partition commits in order', asy
 });
 
 test('a commit resolves with what its write returned (the entity it created)', async (t) => {
-  const { orm, db, chatIds } = await setup(t, 1);
+  const { orm, db, chatIds } = await committerDb(t, 1);
   const committer = new GroupCommitter(orm, options);
   const lane = committer.lane(0, 1, (err) => assert.fail(`lane failed: ${String(err)}`));
   const now = new Date();

@@ -7,10 +7,15 @@ import { test } from 'node:test';
 import { Actor } from '../../src/actors/actor.js';
 import { ActorBudget, Region } from '../../src/actors/region.js';
 
-class Probe extends Actor {}
+/** An actor that remembers the address it was activated for. */
+class Probe extends Actor {
+  constructor(readonly key: string) {
+    super();
+  }
+}
 
 function region(maxActive = 100, idleMs = 60_000, budget = new ActorBudget(maxActive)): Region<Probe> {
-  return new Region((key) => new Probe(key), idleMs, budget);
+  return new Region((key: string) => new Probe(key), idleMs, budget);
 }
 
 /** A task that keeps the actor's mailbox busy until `release()`. */

@@ -7,8 +7,8 @@ class Probe extends Actor {}
 
 test('the live-actor bound is per process: regions share one least-recently-used order', () => {
   const budget = new ActorBudget(3);
-  const a = new Region((key) => new Probe(key), 60_000, budget);
-  const b = new Region((key) => new Probe(key), 60_000, budget);
+  const a = new Region(() => new Probe(), 60_000, budget);
+  const b = new Region(() => new Probe(), 60_000, budget);
   const a1 = a.get('a1');
   b.get('b1');
   b.get('b2');
@@ -26,7 +26,7 @@ test('the live-actor bound is per process: regions share one least-recently-used
 
 test('reaping and clearing keep the process count right', () => {
   const budget = new ActorBudget(10);
-  const region = new Region((key) => new Probe(key), 0, budget);
+  const region = new Region(() => new Probe(), 0, budget);
   region.get('p');
   region.get('q');
   region.reap(Date.now() + 1);

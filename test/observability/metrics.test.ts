@@ -18,7 +18,7 @@ test('metrics: counters are incremented where counting happens, gauges each read
   const counters = metrics.actorCounters();
   assert.equal(metrics.actorCounters(), counters, 'one set of counters per process');
   const budget = new ActorBudget(1, counters);
-  const region = new Region((key) => new Probe(key), 60_000, budget);
+  const region = new Region(() => new Probe(), 60_000, budget);
   region.get('a');
   region.get('b'); // over the bound: a is passivated
   region.clear(); // a worker that stops loses none of its increments

@@ -10,8 +10,8 @@ import { ActorBudget, Region } from '../../src/actors/region.js';
  */
 class Probe extends Actor {
   static incarnations = 0;
-  constructor(key: string) {
-    super(key);
+  constructor() {
+    super();
     Probe.incarnations++;
   }
 }
@@ -24,7 +24,7 @@ function busy(actor: Actor): () => void {
 
 test('the actor a region returns is never passivated by the LRU bound, even when every other actor is busy', async () => {
   Probe.incarnations = 0;
-  const region = new Region<Probe>((key) => new Probe(key), 60_000, new ActorBudget(2));
+  const region = new Region<Probe>(() => new Probe(), 60_000, new ActorBudget(2));
   const releases = [busy(region.get('a')), busy(region.get('b'))];
   assert.equal(region.size, 2);
 
@@ -42,7 +42,7 @@ test('the actor a region returns is never passivated by the LRU bound, even when
 });
 
 test('an idle older actor is still passivated to make room', () => {
-  const region = new Region<Probe>((key) => new Probe(key), 60_000, new ActorBudget(1));
+  const region = new Region<Probe>(() => new Probe(), 60_000, new ActorBudget(1));
   const a = region.get('a');
   region.get('b');
   assert.equal(region.size, 1);
