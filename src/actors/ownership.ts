@@ -140,8 +140,10 @@ export class Ownership {
     const gone = entry.operation === 'DEL' || entry.operation === 'PURGE';
     if (entry.key.startsWith('member.')) {
       const id = entry.key.slice('member.'.length);
-      if (gone) this.members.delete(id);
-      else this.members.set(id, Date.now());
+      // a member that joins or leaves moves partitions: act on it now rather than at the next tick
+      const changed = gone ? this.members.delete(id) : !this.members.has(id);
+      if (!gone) this.members.set(id, Date.now());
+      if (changed && id !== this.memberId) this.kick();
     } else if (gone) {
       this.kick(); // a lease was handed over: claim it now rather than at the next tick
     }
@@ -310,14 +312,17 @@ export class Ownership {
     this.log.info({ partition }, 'partition handed over');
   }
 
-  /** Graceful leave: drain and hand back every partition, then remove our membership. */
+  /**
+   * Graceful leave: remove our membership first, so that the others know at once who takes each of our
+   * partitions (and claim it the moment its lease is handed over), then drain and hand back every partition.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await this.ticking?.catch(() => undefined);
+    await this.ticking?.catch(() => undefined); // its heartbeat must not bring the membership back
+    await this.kv.delete(this.names.memberKey(this.memberId)).catch(() => undefined);
     await Promise.all([...this.starts]);
     await Promise.all(this.owned.map((p) => this.leases.has(p) ? this.handOver(p, this.leases.get(p)!) : undefined));
     this.watcher?.stop();
-    await this.kv.delete(this.names.memberKey(this.memberId)).catch(() => undefined);
   }
 }

@@ -20,8 +20,11 @@ import { Region, type ActorBudget, type RegionView } from './region.js';
 import { RegistrarActor } from './registrar-actor.js';
 
 const PULL_EXPIRES_MS = 1000;
-/** How long after a pull request's own expiry it is assumed closed on the server too. */
-const PULL_EXPIRY_MARGIN_MS = 500;
+/**
+ * How long after a pull request's own expiry it is assumed closed on the server too (the server counts the
+ * expiry from when it received the request, a little after we sent it; more on a starved machine).
+ */
+const PULL_EXPIRY_MARGIN_MS = 1000;
 /** Longest wait for the PING round trip that closes a stop. */
 const FLUSH_WAIT_MS = 2000;
 
@@ -67,6 +70,8 @@ export class PartitionWorker {
   private pullWaiter?: () => void;
   /** Until when the last pull request may still be open on the server (it may deliver into our inbox until then). */
   private pullOpenUntil = 0;
+  /** Commands delivered after the worker stopped routing: handed back only once no pull request is open. */
+  private readonly held: Delivery[] = [];
   private reaper?: NodeJS.Timeout;
   /** Service-owned number of the commands stream's incarnation (see storage/command-streams.ts); set by start. */
   private incarnation = 0;
@@ -149,7 +154,10 @@ export class PartitionWorker {
     this.log.info('partition started');
   }
 
-  /** Issues one pull request at a time, sized to the free capacity, and waits until it is served or expires. */
+  /**
+   * Issues one pull request at a time, sized to the free capacity, and waits until it is served or expires.
+   * (The wait does not rely on the server's 408 for an expired request: NATS 2.9 does not always send it.)
+   */
   private async pull(sub: JetStreamPullSubscription): Promise<void> {
     const capacity = this.deps.config.mailboxCapacity;
     while (this.running) {
@@ -194,11 +202,14 @@ export class PartitionWorker {
       return;
     }
     const delivery = new Delivery(envelope, msg, this.deps.nc, (d) => this.settled(d));
-    this.unsettled.add(delivery);
     if (!this.running || this.crashed !== undefined) {
-      delivery.nak();
+      // Stopping: handed back by `stop` once our last pull request has expired. A nak now would have the server
+      // deliver the command again into that same open request, and again, until the request ends — and the
+      // delivery that crosses the unsubscribe waits for its ack wait.
+      this.held.push(delivery);
       return;
     }
+    this.unsettled.add(delivery);
     this.route(delivery);
   }
 
@@ -270,28 +281,25 @@ export class PartitionWorker {
     this.spaceWaiter?.();
     this.pullWaiter?.();
     if (this.reaper) clearInterval(this.reaper);
-    if (reason === 'drain') {
-      await this.loop?.catch(() => undefined);
-      if (this.unsettled.size > 0 && this.crashed === undefined) {
-        let budget: NodeJS.Timeout | undefined;
-        await new Promise<void>((resolve) => {
-          this.settledWaiter = resolve;
-          budget = setTimeout(resolve, budgetMs);
-        });
-        clearTimeout(budget);
-        this.settledWaiter = undefined;
-      }
+    await this.loop?.catch(() => undefined);
+    if (reason === 'drain' && this.unsettled.size > 0 && this.crashed === undefined) {
+      let budget: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.settledWaiter = resolve;
+        budget = setTimeout(resolve, budgetMs);
+      });
+      clearTimeout(budget);
+      this.settledWaiter = undefined;
     }
     this.committer.abort(new Error(`partition ${this.partition} stopped (${reason})`));
-    for (const delivery of [...this.unsettled]) delivery.nak();
-    if (reason === 'lost') await this.loop?.catch(() => undefined);
     // The last pull request may still be open on the server: keep the subscription until it has expired, so
-    // that whatever the server delivers meanwhile reaches `dispatch`, which hands it straight back (nak). An
-    // inbox unsubscribed earlier would swallow those commands until their ack wait (COMMAND_ACK_WAIT_MS).
-    // The server starts the pull's expiry when it receives the request, a little after we sent it: a margin,
-    // then a PING round trip, so that every message the server sent before it has reached `dispatch` (timers
-    // run before pending socket reads in an event-loop turn: without the flush, a command that arrived just
-    // before the timer fired would be dropped by the unsubscribe and wait for its ack wait).
+    // that whatever the server delivers meanwhile reaches `dispatch`, which holds it. The server starts the
+    // pull's expiry when it receives the request, a little after we sent it: a margin, then a PING round trip,
+    // so that every message the server sent before it has reached `dispatch` (timers run before pending socket
+    // reads in an event-loop turn). Only then is everything handed back (nak): with no request of ours open,
+    // the server keeps it for the next owner's first pull. An inbox unsubscribed earlier, or a nak while the
+    // request is open (the server delivers it again into the same request), would leave a command in a dead
+    // inbox until its ack wait (COMMAND_ACK_WAIT_MS).
     const open = this.pullOpenUntil - Date.now();
     if (open > 0) await new Promise((r) => setTimeout(r, open + PULL_EXPIRY_MARGIN_MS));
     let flushTimer: NodeJS.Timeout | undefined;
@@ -300,6 +308,7 @@ export class PartitionWorker {
       new Promise((r) => (flushTimer = setTimeout(r, FLUSH_WAIT_MS))), // NATS unreachable: do not hang the stop
     ]);
     clearTimeout(flushTimer);
+    for (const delivery of [...this.unsettled, ...this.held.splice(0)]) delivery.nak();
     this.sub?.unsubscribe();
     for (const region of this.allRegions) region.clear();
     this.log.info({ reason }, 'partition stopped');
