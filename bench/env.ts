@@ -30,6 +30,12 @@ const SERVICE_ENV: Record<string, string> = {
   SEARCH_CONCURRENCY_PER_APPLICATION: '64',
 };
 
+/**
+ * V8 heap cap of a process running the actors role, as docker-compose.yml and deploy/k8s start it (README,
+ * "Passivation and backpressure"): its resident memory is about this plus ~100 MB.
+ */
+export const ACTORS_NODE_OPTIONS = '--max-old-space-size=192';
+
 /** Environment of one service process of a deployment. */
 export function serviceEnv(namespace: string, extra: Record<string, string>): Record<string, string> {
   return {

@@ -30,7 +30,7 @@ import type { Acks, RunOptions, Scenario } from './scenarios/types.js';
 import { markdownTable } from './table.js';
 
 const USAGE = `usage: npm run bench -- [scenario ...] [--impl ${IMPLS.join(',')}] [--duration s] [--connections n]
-                         [--chats n] [--fill n] [--smoke] [--no-build] [--cpu-prof dir]
+                         [--chats n] [--fill n] [--cold-chats n] [--smoke] [--no-build] [--cpu-prof dir]
 scenarios: ${SCENARIOS.map((s) => s.name).join(', ')} (default: all)`;
 
 const { values, positionals } = parseArgs({
@@ -41,6 +41,7 @@ const { values, positionals } = parseArgs({
     connections: { type: 'string' },
     chats: { type: 'string' },
     fill: { type: 'string' },
+    'cold-chats': { type: 'string' },
     smoke: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
@@ -62,6 +63,8 @@ const opts: RunOptions = {
   ...(values.connections !== undefined ? { connections: int(values.connections, 64, 'connections') } : {}),
   chats: int(values.chats, smoke ? 100 : 1000, 'chats'),
   fill: int(values.fill, smoke ? 2000 : 100_000, 'fill'),
+  // more than the window can reach at ~2,000/s: every message of the run wakes a chat never touched before
+  coldChats: int(values['cold-chats'], smoke ? 20_000 : 300_000, 'cold-chats'),
   smoke,
 };
 const scenarios = positionals.length > 0 ? positionals.map(byName) : [...SCENARIOS];

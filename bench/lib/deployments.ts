@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { connect } from 'nats';
 import { names } from '../../src/protocol/subjects.js';
 import { indexNames } from '../../src/search/index-definition.js';
-import { referenceEnv, serviceEnv, SHARED } from '../env.js';
+import { ACTORS_NODE_OPTIONS, referenceEnv, serviceEnv, SHARED } from '../env.js';
 import { freePort, sleep, startNode, waitReady, type Child } from './processes.js';
 
 export const IMPLS = ['service', 'service-1p', 'lock', 'incr'] as const;
@@ -59,7 +59,7 @@ export async function startDeployment(impl: Impl, opts: StartOptions = {}): Prom
       env = serviceEnv(namespace, { PORT: String(port) });
       if (impl === 'service') {
         const ops = await freePort();
-        const actors = startNode('actors,projections', 'dist/main.js', serviceEnv(namespace, { ROLES: 'actors,projections', PORT: '0', OPS_PORT: String(ops) }), nodeArgs);
+        const actors = startNode('actors,projections', 'dist/main.js', serviceEnv(namespace, { ROLES: 'actors,projections', PORT: '0', OPS_PORT: String(ops), NODE_OPTIONS: ACTORS_NODE_OPTIONS }), nodeArgs);
         processes.push(actors);
         await waitReady(actors, `http://127.0.0.1:${ops}/health/ready`);
         const api = startNode('api', 'dist/main.js', serviceEnv(namespace, { ROLES: 'api', PORT: String(port), OPS_PORT: '0' }), nodeArgs);

@@ -5,9 +5,6 @@ import { created } from '../lib/http.js';
 import { createdNumber } from './shared.js';
 import type { Acks, Scenario } from './types.js';
 
-/** Chats made for the scenario (`--cold-chats`-sized runs are long: the window stops well before they run out). */
-const COLD_CHATS = 300_000;
-const SMOKE_CHATS = 20_000;
 
 /** Resident memory of a process, in MB, from /proc (Linux). */
 async function rssMb(pid: number): Promise<number | undefined> {
@@ -28,7 +25,7 @@ const scenario: Scenario = {
   connections: 64,
   creates: 'messages',
   prepare: async (dep, opts) => {
-    const chats = opts.smoke ? SMOKE_CHATS : COLD_CHATS;
+    const chats = opts.coldChats;
     const acks: Acks = {};
     const token = (await created(dep.url, '/applications', { name: 'bench cold chats' })).token as string;
     // the chats are written directly (as the actors would), so that no actor of theirs has ever run

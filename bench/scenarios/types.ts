@@ -10,6 +10,8 @@ export interface RunOptions {
   chats: number;
   /** Messages in the chat the read scenarios read. */
   fill: number;
+  /** Chats made for the cold-chat scenario (each gets one message, in turn, while the window lasts). */
+  coldChats: number;
   smoke: boolean;
 }
 

@@ -254,7 +254,7 @@ async function checkEnv(opts) {
   const settings = new Set(fs.readFileSync(opts.settings, 'utf8').split(/\s+/).filter(Boolean));
   const testEnv = new Set([...fs.readFileSync(opts['test-env'], 'utf8').matchAll(/process\.env\[['"]([A-Z0-9_]+)['"]\]/g)].map((m) => m[1]));
   // Names that are not the service's settings but are fine for a Node process to receive.
-  const runtimeExtras = new Set(['NODE_ENV']);
+  const runtimeExtras = new Set(['NODE_ENV', 'NODE_OPTIONS']);
   check(`env: src/config.ts declares ${settings.size} settings`, settings.size >= 10 ? [] : [`only ${settings.size} names: ${[...settings].join(', ')}`]);
 
   const problems = [];
