@@ -11,6 +11,11 @@ export interface Profile {
   leaseTtlMs: number;
   /** COMMAND_TIMEOUT_MS of the deployment. */
   commandTimeoutMs: number;
+  /**
+   * SEARCH_TIMEOUT_MS of the deployment: sized, like the command timeout, for one 2-core machine running the whole
+   * topology (a process starting up takes the CPU from OpenSearch for seconds; 503s then say nothing about a fault).
+   */
+  searchTimeoutMs: number;
   /** Concurrent load clients. */
   concurrency: number;
   /** Applications and chats created before the load starts (one more chat is the hot one). */
@@ -42,13 +47,13 @@ export const FAULT_ORDER = ['actors-kill9', 'actors-scale-sigterm', 'actors-sigs
 
 const profiles: Record<Profile['name'], Profile> = {
   ci: {
-    name: 'ci', partitions: 16, leaseTtlMs: 6000, commandTimeoutMs: 10_000, concurrency: 24, applications: 3, chats: 40,
+    name: 'ci', partitions: 16, leaseTtlMs: 6000, commandTimeoutMs: 10_000, searchTimeoutMs: 10_000, concurrency: 24, applications: 3, chats: 40,
     warmupMs: 5000, baselineMs: 6000, requestDeadlineMs: 45_000, recoveryTimeoutMs: 45_000, convergeTimeoutMs: 60_000,
     pauseBeyondLeaseMs: 3000, natsNodeDownMs: 5000, mariadbOutageMs: 15_000, redisOutageMs: 5000, searchOutageMs: 5000,
     searchSample: 25, faults: FAULT_ORDER,
   },
   full: {
-    name: 'full', partitions: 64, leaseTtlMs: 10_000, commandTimeoutMs: 5000, concurrency: 48, applications: 8, chats: 200,
+    name: 'full', partitions: 64, leaseTtlMs: 10_000, commandTimeoutMs: 5000, searchTimeoutMs: 5000, concurrency: 48, applications: 8, chats: 200,
     warmupMs: 20_000, baselineMs: 15_000, requestDeadlineMs: 120_000, recoveryTimeoutMs: 120_000, convergeTimeoutMs: 60_000,
     pauseBeyondLeaseMs: 5000, natsNodeDownMs: 15_000, mariadbOutageMs: 15_000, redisOutageMs: 15_000, searchOutageMs: 15_000,
     searchSample: 100, faults: FAULT_ORDER,

@@ -142,6 +142,7 @@ export class Topology {
       PARTITIONS: String(p.partitions),
       LEASE_TTL_MS: String(p.leaseTtlMs),
       COMMAND_TIMEOUT_MS: String(p.commandTimeoutMs),
+      SEARCH_TIMEOUT_MS: String(p.searchTimeoutMs),
       // the suite is about faults, not abuse limits (tested on their own): its load is one client address and a
       // few applications searching at once
       RATE_LIMIT: 'off',
