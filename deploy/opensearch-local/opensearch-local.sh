@@ -9,6 +9,8 @@
 #   OPENSEARCH_LOCAL_DIR      node home (data, pid file, log); default /tmp/opensearch-local-$OPENSEARCH_PORT
 #   OPENSEARCH_HEAP           heap size (default 512m)
 #   OPENSEARCH_JAVA_OPTS      extra JVM options
+#   OPENSEARCH_NICE           CPU niceness of the node (default 0); the chaos suite runs its private node at 10 so
+#                             that a JVM starting up on a shared 2-core machine does not starve the service
 #   OPENSEARCH_SETTINGS       extra node settings, space-separated key=value (e.g. "logger.level=debug")
 #   OPENSEARCH_JAVA           java binary (default: Java 17 if installed, else $JAVA_HOME/bin/java, else java)
 #   OPENSEARCH_START_TIMEOUT  seconds to wait for yellow health on start (default 120)
@@ -22,6 +24,7 @@ LOG_FILE="$DIR/opensearch.log"
 READY_FILE="$DIR/opensearch.ready"  # written by LocalNode once fully set up, removed on shutdown
 URL="http://127.0.0.1:${PORT}"
 HEAP="${OPENSEARCH_HEAP:-512m}"
+NICE="${OPENSEARCH_NICE:-0}"
 START_TIMEOUT="${OPENSEARCH_START_TIMEOUT:-120}"
 MAIN_CLASS="org.chatservice.opensearch.LocalNode"
 STAMP="$SCRIPT_DIR/target/.build-stamp"
@@ -116,7 +119,7 @@ cmd_start() {
   java="$(java_bin)"
   log "starting on $URL (home $DIR, log $LOG_FILE)"
   # shellcheck disable=SC2086  # OPENSEARCH_JAVA_OPTS is intentionally word-split
-  setsid nohup "$java" \
+  setsid nohup nice -n "$NICE" "$java" \
     -Xms"$HEAP" -Xmx"$HEAP" \
     -XX:+UseG1GC \
     -Djava.io.tmpdir="$DIR/tmp" \

@@ -13,6 +13,8 @@ import { ServiceProcess, type Role } from './services.js';
 
 const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL('../../../deploy/opensearch-local/opensearch-local.sh', import.meta.url));
+/** Seconds the private search engine may take to become healthy (it runs niced, see PrivateSearchEngine.env). */
+const START_TIMEOUT_S = 300;
 
 /** A private OpenSearch node (deploy/opensearch-local, shared build) on its own ports and data dir. */
 export class PrivateSearchEngine {
@@ -35,8 +37,20 @@ export class PrivateSearchEngine {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /**
+   * The node runs niced: a JVM starting up takes both cores for a minute or more, and on a machine that also runs
+   * the whole topology and the load that would fail writes for lack of CPU, not because of the fault (in production
+   * the search engine has its own machines). It may then start slower, hence the longer start timeout.
+   */
   private get env(): NodeJS.ProcessEnv {
-    return { ...process.env, OPENSEARCH_PORT: String(this.port), OPENSEARCH_LOCAL_DIR: this.dir, OPENSEARCH_HEAP: process.env['OPENSEARCH_HEAP'] ?? '512m' };
+    return {
+      ...process.env,
+      OPENSEARCH_PORT: String(this.port),
+      OPENSEARCH_LOCAL_DIR: this.dir,
+      OPENSEARCH_HEAP: process.env['OPENSEARCH_HEAP'] ?? '512m',
+      OPENSEARCH_NICE: process.env['OPENSEARCH_NICE'] ?? '10',
+      OPENSEARCH_START_TIMEOUT: process.env['OPENSEARCH_START_TIMEOUT'] ?? String(START_TIMEOUT_S),
+    };
   }
 
   private async pid(): Promise<number | undefined> {
@@ -47,7 +61,7 @@ export class PrivateSearchEngine {
 
   async start(): Promise<void> {
     try {
-      await run(SCRIPT, ['start'], { env: this.env, timeout: 240_000 });
+      await run(SCRIPT, ['start'], { env: this.env, timeout: (START_TIMEOUT_S + 60) * 1000 });
     } catch (err) {
       const log = await readFile(join(this.dir, 'opensearch.log'), 'utf8').catch(() => '');
       const causes = log.split('\n').filter((l) => /\b(ERROR|FATAL)\b|Caused by|Exception:/.test(l)).slice(-15).join('\n');
