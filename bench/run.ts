@@ -30,7 +30,8 @@ import type { Acks, RunOptions, Scenario } from './scenarios/types.js';
 import { markdownTable } from './table.js';
 
 const USAGE = `usage: npm run bench -- [scenario ...] [--impl ${IMPLS.join(',')}] [--duration s] [--connections n]
-                         [--chats n] [--fill n] [--cold-chats n] [--smoke] [--no-build] [--cpu-prof dir]
+                         [--chats n] [--fill n] [--cold-chats n] [--partitions n] [--smoke] [--no-build]
+                         [--cpu-prof dir]
 scenarios: ${SCENARIOS.map((s) => s.name).join(', ')} (default: all)`;
 
 const { values, positionals } = parseArgs({
@@ -42,6 +43,7 @@ const { values, positionals } = parseArgs({
     chats: { type: 'string' },
     fill: { type: 'string' },
     'cold-chats': { type: 'string' },
+    partitions: { type: 'string' },
     smoke: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
@@ -101,7 +103,10 @@ for (const impl of impls) {
   if (impl === 'incr') console.log('   (not durable: it answers 201 before the row is written; a crash loses the acknowledged rows still queued)');
   let dep: Deployment;
   try {
-    dep = await startDeployment(impl, values['cpu-prof'] ? { cpuProfDir: values['cpu-prof'] } : {});
+    dep = await startDeployment(impl, {
+      ...(values['cpu-prof'] ? { cpuProfDir: values['cpu-prof'] } : {}),
+      ...(values.partitions !== undefined ? { partitions: int(values.partitions, 64, 'partitions') } : {}),
+    });
     current = { dep };
   } catch (err) {
     for (const s of mine) for (const v of s.variants ?? [undefined]) rows.push(errorRow(s, v, impl, err));
@@ -135,7 +140,7 @@ const results: Results = {
   smoke,
   git: gitDescription(),
   machine: machine(),
-  options: { ...opts, scenarios: scenarios.map((s) => s.name), impls, shared: shared.map((w) => w.name) },
+  options: { ...opts, ...(values.partitions !== undefined ? { partitions: Number(values.partitions) } : {}), scenarios: scenarios.map((s) => s.name), impls, shared: shared.map((w) => w.name) },
   rows,
 };
 const dir = smoke ? mkdtempSync(join(os.tmpdir(), 'chat-bench-smoke-')) : RESULTS_DIR;

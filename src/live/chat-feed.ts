@@ -22,7 +22,12 @@ const VERSIONS_KEPT = 10_000;
 
 export interface FeedCounters {
   /** Messages read from MySQL to fill a gap of the live subject (missed, late or out of order). */
-  filled: number;
+  filled: Tally;
+}
+
+/** A counter incremented where the counting happens (a prom-client Counter, handed in by src/roles/api.ts). */
+export interface Tally {
+  inc(value?: number): void;
 }
 
 /**
@@ -112,7 +117,7 @@ export class ChatFeed {
       const rows = await this.queries.created(this.chatId, this.high, Math.min(FILL_PAGE, upTo - this.high));
       for (const row of rows) {
         if (row.message.number !== this.high + 1) return;
-        this.counters.filled += 1;
+        this.counters.filled.inc();
         this.emit({ type: 'message.created', ...row });
       }
       if (rows.length < Math.min(FILL_PAGE, upTo - this.high)) return;

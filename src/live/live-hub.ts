@@ -2,7 +2,7 @@ import type { NatsConnection } from 'nats';
 import { TooManyRequestsError, UnavailableError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 import type { Names } from '../protocol/subjects.js';
-import { ChatFeed, FILL_PAGE, type FeedListener, type LiveEvent } from './chat-feed.js';
+import { ChatFeed, FILL_PAGE, type FeedListener, type LiveEvent, type Tally } from './chat-feed.js';
 import { formatCursor, type Cursor } from './cursor.js';
 import type { LiveQueries } from './live-queries.js';
 
@@ -28,19 +28,21 @@ export interface LiveHubOptions {
   maxStreamsPerApplication: number;
   /** LIVE_HEARTBEAT_MS: heartbeat comment period, and the sweep of a quiet feed. */
   heartbeatMs: number;
+  counters: LiveCounters;
 }
 
 /** Events a stream holds while it replays from MySQL; past it the stream ends (the client resumes). */
 const REPLAY_BUFFER_MAX = 20_000;
 
+/** What the live streams count, incremented where it happens (the api role hands in prom-client counters). */
 export interface LiveCounters {
-  opened: number;
-  eventsSent: number;
-  replayed: number;
-  filled: number;
-  rejectedProcess: number;
-  rejectedApplication: number;
-  slowClosed: number;
+  opened: Tally;
+  eventsSent: Tally;
+  replayed: Tally;
+  filled: Tally;
+  rejectedProcess: Tally;
+  rejectedApplication: Tally;
+  slowClosed: Tally;
 }
 
 /**
@@ -58,10 +60,10 @@ export class LiveHub {
   private reserved = 0;
   private closing = false;
   private readonly timer: NodeJS.Timeout;
-  readonly counters: LiveCounters = { opened: 0, eventsSent: 0, replayed: 0, filled: 0, rejectedProcess: 0, rejectedApplication: 0, slowClosed: 0 };
-  private readonly feedCounters = { filled: 0 };
+  readonly counters: LiveCounters;
 
   constructor(private readonly opts: LiveHubOptions) {
+    this.counters = opts.counters;
     this.timer = setInterval(() => this.tick(), opts.heartbeatMs);
     this.timer.unref();
   }
@@ -74,10 +76,6 @@ export class LiveHub {
     return this.feeds.size;
   }
 
-  get filled(): number {
-    return this.feedCounters.filled;
-  }
-
   /**
    * Takes a slot (or throws 503/429) and makes sure the chat's feed runs; the stream starts with `start(sink)`.
    * `chatId` comes from the caller's lookup (which answered 404 for an unknown application or chat).
@@ -85,12 +83,12 @@ export class LiveHub {
   async open(token: string, chatNumber: number, chatId: number, cursor: Cursor | undefined): Promise<LiveStream> {
     if (this.closing) throw new UnavailableError('this process is shutting down; reconnect', 1);
     if (this.reserved >= this.opts.maxStreams) {
-      this.counters.rejectedProcess += 1;
+      this.counters.rejectedProcess.inc();
       throw new UnavailableError(`this process serves its maximum of ${this.opts.maxStreams} live streams (LIVE_MAX_STREAMS); retry later`, 5);
     }
     const ofApplication = this.perApplication.get(token) ?? 0;
     if (ofApplication >= this.opts.maxStreamsPerApplication) {
-      this.counters.rejectedApplication += 1;
+      this.counters.rejectedApplication.inc();
       throw new TooManyRequestsError(`this application has its maximum of ${this.opts.maxStreamsPerApplication} live streams open on this process (LIVE_MAX_STREAMS_PER_APPLICATION); close one or retry later`, 5);
     }
     this.reserved += 1;
@@ -98,7 +96,7 @@ export class LiveHub {
     const key = `${token}.${chatNumber}`;
     let feed = this.feeds.get(key);
     if (!feed) {
-      feed = new ChatFeed(this.opts.nc, this.opts.names.liveChatSubject(token, chatNumber), chatId, this.opts.queries, this.feedCounters, this.opts.log);
+      feed = new ChatFeed(this.opts.nc, this.opts.names.liveChatSubject(token, chatNumber), chatId, this.opts.queries, this.counters, this.opts.log);
       this.feeds.set(key, feed);
     }
     const stream = new LiveStream(this, key, token, feed, cursor, this.opts.queries);
@@ -113,7 +111,7 @@ export class LiveHub {
       this.release(stream);
       throw new UnavailableError('this process is shutting down; reconnect', 1);
     }
-    this.counters.opened += 1;
+    this.counters.opened.inc();
     return stream;
   }
 
@@ -209,7 +207,7 @@ export class LiveStream implements FeedListener {
 
   private async deliverReplayed(event: LiveEvent): Promise<void> {
     if (this.released) return;
-    this.hub.counters.replayed += 1;
+    this.hub.counters.replayed.inc();
     if (!this.write(event)) await this.sink!.drained();
     if (this.buffer.length > REPLAY_BUFFER_MAX) void this.close();
   }
@@ -228,7 +226,7 @@ export class LiveStream implements FeedListener {
     }
     if (event.type === 'message.created' ? event.message.number !== this.number + 1 : event.message.number > this.number) return;
     if (!this.write(event)) {
-      this.hub.counters.slowClosed += 1;
+      this.hub.counters.slowClosed.inc();
       void this.close();
     }
   }
@@ -236,7 +234,7 @@ export class LiveStream implements FeedListener {
   private write(event: LiveEvent): boolean {
     if (event.type === 'message.created') this.number = event.message.number;
     this.version = Math.max(this.version, event.version);
-    this.hub.counters.eventsSent += 1;
+    this.hub.counters.eventsSent.inc();
     return this.sink!.send(event, formatCursor({ number: this.number, version: this.version }));
   }
 

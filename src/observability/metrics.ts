@@ -3,8 +3,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /**
  * Every Prometheus metric of the service, defined here and nowhere else. Counters and histograms are
  * incremented where the counting happens: the HTTP histogram (`observeHttp`), the actor and group-commit
- * counters (`actorCounters`, handed to the ActorBudget and GroupCommitter) and the projection counters
- * (`projectionCounters`, handed to each ProjectionRunner). Gauges read their value at scrape time, each in its
+ * counters (`actorCounters`, handed to the ActorBudget and GroupCommitter), the projection counters
+ * (`projectionCounters`, handed to each ProjectionRunner) and the live-stream counters (`liveCounters`, handed to
+ * the LiveHub). Gauges read their value at scrape time, each in its
  * own `collect`, from the getter src/runtime.ts binds (`bind*`). A role's metrics are registered when it
  * starts: a process without the actors role has no actor metrics at all (not zeros).
  */
@@ -57,6 +58,22 @@ export interface ProjectionCounters {
   failures: Counter.Internal;
 }
 
+/** The counters of the live streams (LiveHub and its chat feeds), `rejected` split by the bound that refused. */
+export interface LiveStreamCounters {
+  opened: Count;
+  eventsSent: Count;
+  replayed: Count;
+  filled: Count;
+  rejectedProcess: Counter.Internal;
+  rejectedApplication: Counter.Internal;
+  slowClosed: Count;
+}
+
+export interface LiveSource {
+  openStreams(): number;
+  watchedChats(): number;
+}
+
 export class Metrics {
   readonly registry = new Registry();
   readonly httpRequestDuration: Histogram<'method' | 'route' | 'status_code'>;
@@ -66,6 +83,7 @@ export class Metrics {
   });
   private actors?: ActorCounters;
   private projections?: { applied: Counter<'projection'>; failures: Counter<'projection'> };
+  private live?: LiveStreamCounters;
 
   constructor(info: { version: string; roles: readonly string[]; namespace: string }, opts: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -102,6 +120,39 @@ export class Metrics {
 
   bindCommandBus(inFlight: () => number): void {
     this.register(this.gauge('commands_in_flight', 'Commands this api process has sent and is still waiting for (CommandBus).', inFlight));
+  }
+
+  /** The counters the live streams increment (handed to the LiveHub), registered on first use. */
+  liveCounters(): LiveStreamCounters {
+    if (!this.live) {
+      const counter = (name: string, help: string): Count => new Counter({ name: `${METRIC_PREFIX}${name}`, help, registers: [] });
+      const rejected = new Counter({
+        name: `${METRIC_PREFIX}live_rejected_total`, help: 'Live streams refused by a bound (bound="process": LIVE_MAX_STREAMS, "application": LIVE_MAX_STREAMS_PER_APPLICATION).',
+        labelNames: ['bound'], registers: [],
+      });
+      const rejectedProcess = rejected.labels({ bound: 'process' });
+      const rejectedApplication = rejected.labels({ bound: 'application' });
+      rejectedProcess.inc(0);
+      rejectedApplication.inc(0);
+      const counters = {
+        opened: counter('live_streams_opened_total', 'Live streams opened in this process.'),
+        eventsSent: counter('live_events_sent_total', 'Events written to live streams (replayed and live).'),
+        replayed: counter('live_replayed_total', 'Events of live streams read from MySQL on resume (Last-Event-ID / after).'),
+        filled: counter('live_filled_total', 'Messages a live feed read from MySQL to fill a gap of the live subject (missed or out of order).'),
+        slowClosed: counter('live_slow_closed_total', 'Live streams ended because the client did not read (LIVE_MAX_BUFFER_BYTES).'),
+      };
+      this.register(...Object.values(counters), rejected);
+      this.live = { ...counters, rejectedProcess, rejectedApplication };
+    }
+    return this.live;
+  }
+
+  bindLive(source: LiveSource): void {
+    this.liveCounters();
+    this.register(
+      this.gauge('live_streams', 'Live message streams (SSE) open in this process.', () => source.openStreams()),
+      this.gauge('live_watched_chats', 'Chats with at least one live stream in this process (one NATS subscription each).', () => source.watchedChats()),
+    );
   }
 
   // --- actors role ----------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ import { ChatService } from '../gateway/chat-service.js';
 import { buildApp, trustProxyOption } from '../http/app.js';
 import type { ReadinessCheck } from '../http/routes/health.js';
 import { LiveHub } from '../live/live-hub.js';
-import { registerLiveMetrics } from '../live/live-metrics.js';
 import { LiveQueries } from '../live/live-queries.js';
 import type { Logger } from '../log.js';
 import { CommandBus } from '../messaging/command-bus.js';
@@ -75,7 +74,7 @@ export class ApiRole implements Stoppable {
         maxBufferBytes: config.liveMaxBufferBytes,
       },
     });
-    registerLiveMetrics(deps.metrics.registry, () => started.role?.live);
+    deps.metrics.bindLive({ openStreams: () => started.role?.live?.openStreams ?? 0, watchedChats: () => started.role?.live?.watchedChats ?? 0 });
     const role = (started.role = new ApiRole(app, config, log));
     if (deps.listen) role.url = await app.listen({ port: config.port, host: config.host });
     return role;
@@ -101,6 +100,7 @@ export class ApiRole implements Stoppable {
     this.live = new LiveHub({
       nc, names, queries: new LiveQueries(deps.queries), log: log.child({ role: 'api', component: 'live' }),
       maxStreams: config.liveMaxStreams, maxStreamsPerApplication: config.liveMaxStreamsPerApplication, heartbeatMs: config.liveHeartbeatMs,
+      counters: deps.metrics.liveCounters(),
     });
     this.natsApi = await startNatsApi(nc, names, service, log.child({ role: 'api', transport: 'nats' }), { pageMaxBytes: config.pageMaxBytes });
   }

@@ -60,3 +60,30 @@ test('metrics: counters are incremented where counting happens, gauges each read
   metrics.bindActors({ ownedPartitions: () => 1, stalledPartitions: () => 0, liveActors: () => 0, unsettledCommands: () => 0 });
   assert.equal(sample(await metrics.render(), 'chat_partitions_owned'), 1);
 });
+
+test('metrics: live-stream counters are plain counters handed to the hub, registered with its gauges', async () => {
+  const metrics = new Metrics({ version: 't', roles: ['api'], namespace: 'n' }, { processMetrics: false });
+  let open = 3;
+  metrics.bindLive({ openStreams: () => open, watchedChats: () => 1 });
+  const counters = metrics.liveCounters();
+  assert.equal(metrics.liveCounters(), counters, 'one set of counters per process');
+
+  let text = await metrics.render();
+  assert.equal(sample(text, 'chat_live_streams'), 3);
+  assert.equal(sample(text, 'chat_live_watched_chats'), 1);
+  assert.equal(sample(text, 'chat_live_rejected_total{bound="process"}'), 0, 'both bounds have a series from the start');
+  assert.equal(sample(text, 'chat_live_rejected_total{bound="application"}'), 0);
+
+  counters.opened.inc();
+  counters.eventsSent.inc(4);
+  counters.rejectedApplication.inc();
+  text = await metrics.render();
+  counters.eventsSent.inc(); // between two scrapes: counted in the next one, never lost
+  open = 0;
+  const next = await metrics.render();
+  assert.equal(sample(text, 'chat_live_streams_opened_total'), 1);
+  assert.equal(sample(text, 'chat_live_events_sent_total'), 4);
+  assert.equal(sample(text, 'chat_live_rejected_total{bound="application"}'), 1);
+  assert.equal(sample(next, 'chat_live_events_sent_total'), 5);
+  assert.equal(sample(next, 'chat_live_streams'), 0);
+});

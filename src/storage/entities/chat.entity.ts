@@ -8,12 +8,13 @@ export const Chat = defineEntity({
   uniques: [{ properties: ['application', 'number'] }],
   properties: (p) => ({
     id: p.bigint('number').primary().autoincrement(),
-    application: p.manyToOne(Application).ref(),
+    application: p.manyToOne(Application).ref().updateRule('restrict').index(false),
     number: p.integer().unsigned(),
-    name: p.string().length(255).nullable(),
+    // MariaDB reports a nullable column's default as the text NULL, which the MySQL driver's schema diff reads as a change
+    name: p.string().length(255).nullable().ignoreSchemaChanges('default'),
     messagesCount: p.integer().unsigned().default(0),
-    commandId: p.string().length(32).unique(),
-    version: p.bigint('number'),
+    commandId: p.string().columnType('char(32)').unique(),
+    version: p.bigint('number').unsigned(),
     createdAt: p.datetime(3),
     updatedAt: p.datetime(3),
   }),
