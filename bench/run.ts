@@ -69,6 +69,8 @@ const opts: RunOptions = {
   coldChats: int(values['cold-chats'], smoke ? 20_000 : 300_000, 'cold-chats'),
   smoke,
 };
+/** --partitions: the service's PARTITIONS; absent, the service's own default. */
+const partitions = values.partitions !== undefined ? int(values.partitions, 0, 'partitions') : undefined;
 const scenarios = positionals.length > 0 ? positionals.map(byName) : [...SCENARIOS];
 const impls = (values.impl ? values.impl.split(',').map((s) => s.trim()) : [...IMPLS]) as Impl[];
 for (const impl of impls) if (!IMPLS.includes(impl)) throw new Error(`unknown implementation "${impl}" (known: ${IMPLS.join(', ')})`);
@@ -105,7 +107,7 @@ for (const impl of impls) {
   try {
     dep = await startDeployment(impl, {
       ...(values['cpu-prof'] ? { cpuProfDir: values['cpu-prof'] } : {}),
-      ...(values.partitions !== undefined ? { partitions: int(values.partitions, 64, 'partitions') } : {}),
+      ...(partitions !== undefined ? { partitions } : {}),
     });
     current = { dep };
   } catch (err) {
@@ -140,7 +142,7 @@ const results: Results = {
   smoke,
   git: gitDescription(),
   machine: machine(),
-  options: { ...opts, ...(values.partitions !== undefined ? { partitions: Number(values.partitions) } : {}), scenarios: scenarios.map((s) => s.name), impls, shared: shared.map((w) => w.name) },
+  options: { ...opts, ...(partitions !== undefined ? { partitions } : {}), scenarios: scenarios.map((s) => s.name), impls, shared: shared.map((w) => w.name) },
   rows,
 };
 const dir = smoke ? mkdtempSync(join(os.tmpdir(), 'chat-bench-smoke-')) : RESULTS_DIR;

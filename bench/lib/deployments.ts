@@ -58,18 +58,19 @@ export async function startDeployment(impl: Impl, opts: StartOptions = {}): Prom
       if (opts.cpuProfDir) mkdirSync(opts.cpuProfDir, { recursive: true });
       const port = await freePort();
       url = `http://127.0.0.1:${port}`;
-      const partitions: Record<string, string> = opts.partitions !== undefined ? { PARTITIONS: String(opts.partitions) } : {};
-      env = serviceEnv(namespace, { PORT: String(port), ...partitions });
+      const envOf = (extra: Record<string, string>): Record<string, string> =>
+        serviceEnv(namespace, { ...extra, ...(opts.partitions !== undefined ? { PARTITIONS: String(opts.partitions) } : {}) });
+      env = envOf({ PORT: String(port) });
       if (impl === 'service') {
         const ops = await freePort();
-        const actors = startNode('actors,projections', 'dist/main.js', serviceEnv(namespace, { ROLES: 'actors,projections', PORT: '0', OPS_PORT: String(ops), NODE_OPTIONS: ACTORS_NODE_OPTIONS, ...partitions }), nodeArgs);
+        const actors = startNode('actors,projections', 'dist/main.js', envOf({ ROLES: 'actors,projections', PORT: '0', OPS_PORT: String(ops), NODE_OPTIONS: ACTORS_NODE_OPTIONS }), nodeArgs);
         processes.push(actors);
         await waitReady(actors, `http://127.0.0.1:${ops}/health/ready`);
-        const api = startNode('api', 'dist/main.js', serviceEnv(namespace, { ROLES: 'api', PORT: String(port), OPS_PORT: '0', ...partitions }), nodeArgs);
+        const api = startNode('api', 'dist/main.js', envOf({ ROLES: 'api', PORT: String(port), OPS_PORT: '0' }), nodeArgs);
         processes.push(api);
         await waitReady(api, `${url}/health/ready`);
       } else {
-        const all = startNode('api,actors,projections', 'dist/main.js', serviceEnv(namespace, { ROLES: 'api,actors,projections', PORT: String(port), OPS_PORT: '0', ...partitions }), nodeArgs);
+        const all = startNode('api,actors,projections', 'dist/main.js', envOf({ ROLES: 'api,actors,projections', PORT: String(port), OPS_PORT: '0' }), nodeArgs);
         processes.push(all);
         await waitReady(all, `${url}/health/ready`);
       }

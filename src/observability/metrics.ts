@@ -5,9 +5,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  * incremented where the counting happens: the HTTP histogram (`observeHttp`), the actor and group-commit
  * counters (`actorCounters`, handed to the ActorBudget and GroupCommitter), the projection counters
  * (`projectionCounters`, handed to each ProjectionRunner) and the live-stream counters (`liveCounters`, handed to
- * the LiveHub). Gauges read their value at scrape time, each in its
- * own `collect`, from the getter src/runtime.ts binds (`bind*`). A role's metrics are registered when it
- * starts: a process without the actors role has no actor metrics at all (not zeros).
+ * the LiveHub). Gauges read their value at scrape time, each in its own `collect`, from the getter the roles
+ * bind (`bind*`). A role's metrics are registered when it starts: a process without the actors role has no
+ * actor metrics at all (not zeros).
  */
 
 export interface ActorsSource {

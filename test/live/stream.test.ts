@@ -76,7 +76,8 @@ test('live stream: creations in number order, edits, resume with Last-Event-ID a
     return /chat_live_streams [1-9]/.test(text) && text;
   });
   assert.match(metrics, /chat_live_watched_chats 1/);
-  assert.match(metrics, /chat_live_events_sent_total \d+/);
+  assert.match(metrics, /chat_live_streams_opened_total [1-9]/);
+  assert.match(metrics, /chat_live_events_sent_total [1-9]/);
   assert.match(metrics, /chat_live_replayed_total [1-9]/);
 });
 

@@ -61,7 +61,7 @@ test('metrics: counters are incremented where counting happens, gauges each read
   assert.equal(sample(await metrics.render(), 'chat_partitions_owned'), 1);
 });
 
-test('metrics: live-stream counters are plain counters handed to the hub, registered with its gauges', async () => {
+test('metrics: live-stream counters keep every increment across scrapes, both bounds have a series, gauges read their source', async () => {
   const metrics = new Metrics({ version: 't', roles: ['api'], namespace: 'n' }, { processMetrics: false });
   let open = 3;
   metrics.bindLive({ openStreams: () => open, watchedChats: () => 1 });

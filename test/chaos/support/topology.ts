@@ -14,7 +14,7 @@ import { ServiceProcess, type Role } from './services.js';
 const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL('../../../deploy/opensearch-local/opensearch-local.sh', import.meta.url));
 /** Seconds the private search engine may take to become healthy (it runs niced, see PrivateSearchEngine.env). */
-const START_TIMEOUT_S = 300;
+const START_TIMEOUT_S = Number(process.env['OPENSEARCH_START_TIMEOUT']) || 300;
 
 /** A private OpenSearch node (deploy/opensearch-local, shared build) on its own ports and data dir. */
 export class PrivateSearchEngine {
@@ -44,12 +44,12 @@ export class PrivateSearchEngine {
    */
   private get env(): NodeJS.ProcessEnv {
     return {
+      OPENSEARCH_HEAP: '512m',
+      OPENSEARCH_NICE: '10',
       ...process.env,
+      OPENSEARCH_START_TIMEOUT: String(START_TIMEOUT_S),
       OPENSEARCH_PORT: String(this.port),
       OPENSEARCH_LOCAL_DIR: this.dir,
-      OPENSEARCH_HEAP: process.env['OPENSEARCH_HEAP'] ?? '512m',
-      OPENSEARCH_NICE: process.env['OPENSEARCH_NICE'] ?? '10',
-      OPENSEARCH_START_TIMEOUT: process.env['OPENSEARCH_START_TIMEOUT'] ?? String(START_TIMEOUT_S),
     };
   }
 
