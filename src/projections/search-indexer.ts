@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { Names } from '../protocol/subjects.js';
 import { indexedMessage, type IndexedMessage } from '../search/documents.js';
 import { isEngineUnavailable, isIndexNotFound, type SearchEngine } from '../search/engine.js';
-import { ensureIndex, type IndexNames } from '../search/index-definition.js';
+import { aliasLayout, ensureIndex, LAYOUT, type IndexNames } from '../search/index-definition.js';
 import { bulkIndex, RetryableIndexError } from '../search/index-writer.js';
 import { ProjectionRunner, type Delivered, type ProjectionCounters } from './runner.js';
 
@@ -68,6 +68,10 @@ export class SearchIndexer {
   private async ensure(): Promise<void> {
     if (this.ensured) return;
     await ensureIndex(this.engine, this.index, { shards: this.config.searchShards, replicas: this.config.searchReplicas });
+    const layout = await aliasLayout(this.engine, this.index);
+    if (layout !== undefined && layout !== LAYOUT) {
+      this.log.error({ alias: this.index.alias, layout, needed: LAYOUT }, 'the search index has an older layout: searches answer 503 until `npm run reindex` rebuilds it (indexing goes on)');
+    }
     this.ensured = true;
   }
 

@@ -19,14 +19,9 @@ export interface IndexedMessage {
   doc: MessageDocument;
 }
 
-/**
- * The searchable form of a text: lower-cased exactly like docs/API.md (`toLowerCase()`), then `\\` and the
- * noncharacter U+FDD0 swapped. The swap is a bijection on characters, so `a.includes(b)` holds exactly when
- * it holds for the forms; it keeps backslashes out of the indexed value and of query patterns, where
- * OpenSearch 2.x's `wildcard` field mishandles an escaped backslash (opensearch-project/OpenSearch#19719).
- */
+/** The searchable form of a text: lower-cased exactly like docs/API.md (`toLowerCase()`). */
 export function searchForm(text: string): string {
-  return text.toLowerCase().replace(/[\\\uFDD0]/g, (c) => (c === '\\' ? '\uFDD0' : '\\'));
+  return text.toLowerCase();
 }
 
 export const chatKey = (token: string, chatNumber: number): string => `${token}:${chatNumber}`;

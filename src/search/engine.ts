@@ -11,7 +11,7 @@ import { UnavailableError } from '../domain/errors.js';
  *   `application/vnd.elasticsearch+json; compatible-with=8`; OpenSearch sends no such header and only takes
  *   plain JSON. The compat transport turns both off (Elasticsearch 8/9 accept plain JSON too, so `auto`
  *   uses it for either engine).
- * - minimum versions for the `wildcard` field type: OpenSearch 2.15, Elasticsearch 7.9.
+ * - the oldest versions supported: OpenSearch 2.15, Elasticsearch 7.9.
  */
 export type EngineSetting = 'auto' | 'elasticsearch' | 'opensearch';
 type EngineKind = 'elasticsearch' | 'opensearch';
@@ -61,7 +61,7 @@ export class SearchEngine {
     return SearchEngine.connect({ url: config.elasticsearchUrl, engine: config.searchEngine as EngineSetting, requestTimeoutMs: config.searchTimeoutMs });
   }
 
-  /** Which engine answers (GET /), checked once it is reachable; refuses engines without the `wildcard` field type. */
+  /** Which engine answers (GET /), checked once it is reachable; refuses engines older than the oldest supported. */
   detect(): Promise<EngineInfo> {
     this.info ??= (async () => {
       const root = await this.client.info();
@@ -70,7 +70,7 @@ export class SearchEngine {
       if (this.setting !== 'auto' && this.setting !== kind) throw new Error(`SEARCH_ENGINE=${this.setting} but the server at the URL is ${kind} ${version.number}`);
       const [major = 0, minor = 0] = version.number.split('.').map(Number);
       const supported = kind === 'opensearch' ? major > 2 || (major === 2 && minor >= 15) : major > 7 || (major === 7 && minor >= 9);
-      if (!supported) throw new Error(`${kind} ${version.number} has no "wildcard" field type (needs OpenSearch >= 2.15 or Elasticsearch >= 7.9)`);
+      if (!supported) throw new Error(`${kind} ${version.number} is not supported (needs OpenSearch >= 2.15 or Elasticsearch >= 7.9)`);
       return { kind, version: version.number };
     })();
     this.info.catch(() => (this.info = undefined)); // retried on next call

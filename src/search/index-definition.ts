@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { estypes } from '@elastic/elasticsearch';
 import { errorTypeOf, type SearchEngine } from './engine.js';
 
 /**
@@ -6,10 +7,12 @@ import { errorTypeOf, type SearchEngine } from './engine.js';
  * concrete index behind it is `<ns>-messages-<stamp>`, so `reindex` can build a new one and swap the alias.
  *
  * Design (README "Search"): the body lower-cased in JavaScript (`body_lc`, exactly docs/API.md's
- * `toLowerCase()`) is a `wildcard` field (substrings of up to 3 characters are indexed, candidates are then
- * verified against the whole value): a `*<literal>*` wildcard query is then an exact, case-insensitive
- * substring match for queries of any length. The index is sorted by (chat, number) and documents are routed
- * by chat, so a search touches one shard and stops after `limit` hits in number order.
+ * `toLowerCase()`) is indexed as its 1-, 2- and 3-grams of code points (`body_lc.g1`, `.g2`, `.g3`; the
+ * 3-grams with their positions, which are their offsets). A query of n ≥ 3 code points is the phrase of its
+ * n − 2 consecutive 3-grams, which matches exactly where the text contains it; a query of 1 or 2 is one term
+ * of `.g1` or `.g2` (see query.ts). No analyzer changes case or drops a character, so the match is exact
+ * and case folding is JavaScript's. The index is sorted by (chat, number) and documents are routed by chat,
+ * so a search touches one shard and stops after `limit` hits in number order.
  */
 export interface IndexNames {
   alias: string;
@@ -41,6 +44,17 @@ export interface IndexOptions {
 /** How often new documents become searchable; part of the freshness budget (docs/API.md: well under 2 s). */
 export const REFRESH_INTERVAL = '500ms';
 
+/**
+ * The version of the index layout (mappings and analysis) this code writes and queries, kept in the
+ * mapping's `_meta`. An index of another layout behind the alias is not searched (503 until `npm run
+ * reindex` builds one of this layout); documents are the same in every layout, so indexing goes on.
+ * 1: `body_lc` as a `wildcard` field (no `_meta`). 2: n-grams.
+ */
+export const LAYOUT = 2;
+
+/** One tokenizer and analyzer per gram size: every gram of exactly n code points, whitespace and punctuation included. */
+const grams = [1, 2, 3] as const;
+
 export function indexSettings(opts: IndexOptions): Record<string, unknown> {
   return {
     number_of_shards: opts.shards,
@@ -49,23 +63,38 @@ export function indexSettings(opts: IndexOptions): Record<string, unknown> {
     // Segments sorted like the results: a search sorted by (chat, number) stops after `size` hits.
     'sort.field': ['chat', 'number'],
     'sort.order': ['asc', 'asc'],
+    analysis: {
+      tokenizer: Object.fromEntries(grams.map((n) => [`gram${n}`, { type: 'ngram', min_gram: n, max_gram: n, token_chars: [] }])),
+      analyzer: Object.fromEntries(grams.map((n) => [`gram${n}`, { type: 'custom', tokenizer: `gram${n}` }])),
+    },
   };
 }
 
-export const mappings = {
+const gramField = (n: (typeof grams)[number]) => ({
+  type: 'text',
+  analyzer: `gram${n}`,
+  norms: false,
+  // phrases of 3-grams need positions; 1- and 2-grams are single terms
+  index_options: n === 3 ? 'positions' : 'docs',
+}) as const;
+
+export const mappings: estypes.MappingTypeMapping = {
   dynamic: 'strict',
+  _meta: { layout: LAYOUT },
+  // body_lc is only indexed: hits return `body`
+  _source: { excludes: ['body_lc'] },
   properties: {
     /** `<token>:<chat number>`: the one chat a search is scoped to (also the routing key). */
     chat: { type: 'keyword' },
     number: { type: 'long' },
-    /** `body.toLowerCase()`; the query side lower-cases the same way. */
-    body_lc: { type: 'wildcard' },
+    /** `body.toLowerCase()`, searched through its grams; the query side lower-cases the same way. */
+    body_lc: { type: 'text', index: false, fields: { g1: gramField(1), g2: gramField(2), g3: gramField(3) } },
     /** Returned as is; not searchable. */
     body: { type: 'keyword', index: false, doc_values: false },
     created_at: { type: 'keyword', index: false, doc_values: false },
     updated_at: { type: 'keyword', index: false, doc_values: false },
   },
-} as const;
+};
 
 /** Creates the initial index behind the alias unless the alias exists. Safe when several processes race. */
 export async function ensureIndex(engine: SearchEngine, names: IndexNames, opts: IndexOptions): Promise<void> {
@@ -81,6 +110,17 @@ export async function ensureIndex(engine: SearchEngine, names: IndexNames, opts:
   } catch (err) {
     if (errorTypeOf(err) !== 'resource_already_exists_exception') throw err; // another process created it meanwhile
   }
+}
+
+/**
+ * The layout of the index behind the alias (`_meta.layout`; 1 when it has none), or undefined when there is
+ * no alias yet.
+ */
+export async function aliasLayout(engine: SearchEngine, names: IndexNames): Promise<number | undefined> {
+  if (!(await engine.client.indices.existsAlias({ name: names.alias }))) return undefined;
+  const found = await engine.client.indices.getMapping({ index: names.alias });
+  const layouts = Object.values(found).map((m) => Number((m.mappings._meta as { layout?: unknown } | undefined)?.layout ?? 1));
+  return Math.min(...layouts);
 }
 
 /** The concrete indices the alias points to. */

@@ -1,25 +1,17 @@
 import { chatKey, searchForm } from './documents.js';
 import type { IndexNames } from './index-definition.js';
 
-export interface SubstringPattern {
-  /** `*<literal>*` over `body_lc`. */
-  pattern: string;
-  /** The search form of the query, which every hit's `body_lc` must contain. */
-  form: string;
-  /**
-   * True when the pattern is only a superset: hits must be checked against `form`. Happens for queries with
-   * U+FDD0 only (their form holds a backslash, which the pattern turns into `?` to stay clear of the
-   * OpenSearch escaped-backslash bug).
-   */
-  verify: boolean;
-}
-
-/** docs/API.md's `body.toLowerCase().includes(query.toLowerCase())` as a wildcard pattern over `body_lc`. */
-export function substringPattern(query: string): SubstringPattern {
+/**
+ * docs/API.md's `body.toLowerCase().includes(query.toLowerCase())` as a query on the grams of `body_lc`
+ * (index-definition.ts): the phrase of the 3-grams of the query's search form when it has 3 code points or
+ * more (consecutive positions: the grams overlap exactly as in the query), else the one 1- or 2-gram it is.
+ * Nothing is escaped or interpreted: terms and phrases are literal.
+ */
+function substringQuery(query: string): Record<string, unknown> {
   const form = searchForm(query);
-  const verify = form.includes('\\');
-  const literal = form.replace(/[\\*?]/g, (c) => (c === '\\' ? '?' : `\\${c}`));
-  return { pattern: `*${literal}*`, form, verify };
+  const codePoints = [...form].length; // the engine's n-gram tokenizers count code points, not UTF-16 units
+  if (codePoints >= 3) return { match_phrase: { 'body_lc.g3': form } };
+  return { term: { [`body_lc.g${codePoints}`]: form } };
 }
 
 export interface SearchInput {
@@ -32,23 +24,21 @@ export interface SearchInput {
   size: number;
 }
 
-const SOURCE_FIELDS = ['number', 'body', 'created_at', 'updated_at'] as const;
-
 /** The search request, shared by every engine. */
-export function searchRequest(names: IndexNames, input: SearchInput, pattern: SubstringPattern) {
+export function searchRequest(names: IndexNames, input: SearchInput) {
   const chat = chatKey(input.token, input.chatNumber);
   return {
     index: names.alias,
     routing: chat,
     size: input.size,
     track_total_hits: false,
-    _source: pattern.verify ? [...SOURCE_FIELDS, 'body_lc'] : [...SOURCE_FIELDS],
+    _source: ['number', 'body', 'created_at', 'updated_at'],
     query: {
       bool: {
         filter: [
           { term: { chat } },
           ...(input.after > 0 ? [{ range: { number: { gt: input.after } } }] : []),
-          { wildcard: { body_lc: { value: pattern.pattern } } },
+          substringQuery(input.query),
         ],
       },
     },

@@ -171,3 +171,29 @@ test('search: validation, 404s, literal treatment of every character', async (t)
     assert.deepEqual(res.body, []);
   }
 });
+
+test('search: repeated grams, the edges of a body and bodies of the longest length match exactly', { timeout: 120_000 }, async (t) => {
+  await ensureSearchEngine();
+  const { url, namespace } = await startDeployment(t, { env: { INDEXER_FLUSH_MS: '50' } });
+  const token = (await call(url, 'POST', '/applications', { name: 'grams' })).body.token as string;
+  await call(url, 'POST', `/applications/${token}/chats`, {});
+  const longest = 'a'.repeat(16_384 - 5) + 'Zq#😀x'; // the body limit, in UTF-16 units; the match is at its very end
+  const bodies = [
+    'aaa', 'aaaa', 'aaaaa', 'abab', 'ababa', 'ba', 'b', 'xyz', 'x yz', 'yzx', 'İ', '😀😀', '😀a😀', 'a b c', 'abcabc',
+    longest, `${'é'.repeat(5000)}MIDDLE${'é'.repeat(5000)}`, `start${'-'.repeat(9000)}`,
+  ];
+  const corpus = new Map<number, string>();
+  for (const body of bodies) {
+    const res = await call(url, 'POST', `/applications/${token}/chats/1/messages`, { body });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    corpus.set(res.body.number as number, body);
+  }
+  await waitFor('every message indexed', async () => (await storedDocuments(namespace)).length === bodies.length, 30_000, 200);
+  const queries = ['a', 'aa', 'aaa', 'aaaa', 'aaaaa', 'aaaaaa', 'ab', 'aba', 'abab', 'ababab', 'bab', 'ba', 'b', 'yz', 'xyz', 'x y', 'zx',
+    'i̇', 'İ', 'i', '😀', '😀😀', '😀a', 'a😀', '😀😀😀', 'zq#😀x', 'Q#😀', 'x', 'c', ' ', 'a b', 'b c', 'abca', 'cab', 'middle', 'éémid',
+    'diddle', 'start-', 'start--', '--', 'rt-', longest.slice(-256), longest.slice(-256).toUpperCase(), 'é'.repeat(256)];
+  for (const q of queries) {
+    const hits = await searchAll(url, token, 1, q, 50);
+    assert.deepEqual(hits.map((h) => h.number), oracle(corpus, q), `query ${JSON.stringify(q.length > 40 ? `${q.slice(0, 20)}…(${q.length})` : q)}`);
+  }
+});
