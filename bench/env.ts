@@ -34,7 +34,7 @@ const SERVICE_ENV: Record<string, string> = {
  * V8 heap cap of a process running the actors role, as docker-compose.yml and deploy/k8s start it (README,
  * "Passivation and backpressure"): its resident memory is about this plus ~100 MB.
  */
-export const ACTORS_NODE_OPTIONS = '--max-old-space-size=192';
+export const ACTORS_NODE_OPTIONS = '--max-old-space-size=192 --max-semi-space-size=16';
 
 /** Environment of one service process of a deployment. */
 export function serviceEnv(namespace: string, extra: Record<string, string>): Record<string, string> {
