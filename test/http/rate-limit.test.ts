@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, type Socket } from 'node:net';
+import { createServer, type ServerResponse } from 'node:http';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
 import { connect, headers as natsHeaders } from 'nats';
 import { loadConfig } from '../../src/config.js';
+import { LAYOUT } from '../../src/search/index-definition.js';
 import { expectError, nextLink } from '../support/expect.js';
 import { NATS_URL } from '../support/env.js';
 import { call, startDeployment, waitFor } from '../support/harness.js';
@@ -113,20 +114,27 @@ test('finding 6: the off switch', async (t) => {
 });
 
 test('finding 6: one application\'s searches are bounded, so they cannot starve another\'s', { timeout: 120_000 }, async (t) => {
-  // a search engine that accepts requests and never answers: searches stay in flight until SEARCH_TIMEOUT_MS
-  const seen: Socket[] = [];
+  // a search engine whose index has this code's layout and whose searches never answer: they stay in flight
+  // until SEARCH_TIMEOUT_MS
+  const hanging: ServerResponse[] = [];
   let searches = 0;
-  const engine = createServer((socket) => {
-    seen.push(socket);
-    socket.on('data', (chunk) => {
-      if (/_search/.test(chunk.toString('latin1'))) searches++;
-    });
-    socket.on('error', () => undefined);
+  const engine = createServer((req, res) => {
+    const path = req.url ?? '';
+    if (path.includes('_search')) {
+      searches++;
+      hanging.push(res);
+      return;
+    }
+    res.setHeader('content-type', 'application/json');
+    if (req.method === 'HEAD' && path.startsWith('/_alias/')) res.end();
+    else if (path.endsWith('/_mapping')) res.end(JSON.stringify({ index: { mappings: { _meta: { layout: LAYOUT } } } }));
+    else res.writeHead(404).end('{}');
   });
   engine.listen(0, '127.0.0.1');
   await once(engine, 'listening');
   t.after(() => {
-    for (const s of seen) s.destroy();
+    for (const res of hanging) res.destroy();
+    engine.closeAllConnections();
     engine.close();
   });
   const enginePort = (engine.address() as { port: number }).port;
