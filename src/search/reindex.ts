@@ -4,6 +4,7 @@ import { eventsOf } from '../protocol/events.js';
 import type { Names } from '../protocol/subjects.js';
 import { MessageExport } from '../storage/message-export.js';
 import type { Orm } from '../storage/orm.js';
+import { isoUtc } from '../storage/presenters.js';
 import { indexedMessage, type IndexedMessage } from './documents.js';
 import type { SearchEngine } from './engine.js';
 import { aliasTargets, ensureIndex, indexSettings, mappings, REFRESH_INTERVAL, type IndexNames, type IndexOptions } from './index-definition.js';
@@ -73,7 +74,7 @@ export async function reindex(opts: ReindexOptions): Promise<ReindexResult> {
     after = Number(rows[rows.length - 1]!.id);
     const docs = rows.map((r) => indexedMessage({
       token: r.token, chat_number: Number(r.chat_number), number: Number(r.number), body: r.body, version: r.version,
-      created_at: new Date(r.created_at).toISOString(), updated_at: new Date(r.updated_at).toISOString(),
+      created_at: isoUtc(r.created_at), updated_at: isoUtc(r.updated_at),
     }));
     await bulkWithRetry(engine, target, docs);
     done += rows.length;

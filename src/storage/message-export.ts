@@ -2,7 +2,7 @@ import type { Orm } from './orm.js';
 import { Sql } from './sql.js';
 
 /** A message with what a search document needs (its application token and chat number). */
-export interface ExportedMessage { id: number; token: string; chat_number: number; number: number; body: string; version: number; created_at: Date; updated_at: Date }
+export interface ExportedMessage { id: number; token: string; chat_number: number; number: number; body: string; version: number; created_at: Date | string; updated_at: Date | string }
 
 /** Every message, in keyset pages by id: what the search reindex loads. Failures are 503 `unavailable` (sql.ts). */
 export class MessageExport {

@@ -13,16 +13,29 @@ export type ApplicationRow = Row<Application>;
 export type ChatRow = Row<Chat>;
 export type MessageRow = Row<Message>;
 
-const iso = (d: Date | string): string => (d instanceof Date ? d : new Date(d)).toISOString();
+/**
+ * A DATETIME(3) column as ISO 8601 in UTC. Entities fresh from a write carry a Date; rows read with plain SQL
+ * carry MySQL's text, "2026-12-06 02:11:00.123" (MikroORM's MySQL driver asks mysql2 for date strings), written
+ * in UTC (the session time zone is +00:00). The text is rewritten, not parsed: `new Date(text)` reads that form
+ * as local time, so with a TZ other than UTC every date read back was shifted by the offset (and the parse was the
+ * largest single item of the api's CPU for a page of messages).
+ */
+export function isoUtc(value: Date | string): string {
+  if (value instanceof Date) return value.toISOString();
+  if (value.length === 23 && value[10] === ' ' && value[19] === '.') return `${value.slice(0, 10)}T${value.slice(11)}Z`;
+  const parts = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d+))?$/.exec(value);
+  if (!parts) throw new Error(`not a MySQL DATETIME: ${JSON.stringify(value)}`);
+  return `${parts[1]}T${parts[2]}.${(parts[3] ?? '').padEnd(3, '0').slice(0, 3)}Z`;
+}
 
 export function presentApplication(row: Pick<ApplicationRow, 'token' | 'name' | 'chatsCount' | 'createdAt' | 'updatedAt'>): ApplicationResource {
-  return { token: row.token, name: row.name, chats_count: Number(row.chatsCount), created_at: iso(row.createdAt), updated_at: iso(row.updatedAt) };
+  return { token: row.token, name: row.name, chats_count: Number(row.chatsCount), created_at: isoUtc(row.createdAt), updated_at: isoUtc(row.updatedAt) };
 }
 
 export function presentChat(row: Pick<ChatRow, 'number' | 'name' | 'messagesCount' | 'createdAt' | 'updatedAt'>): ChatResource {
-  return { number: Number(row.number), name: row.name ?? null, messages_count: Number(row.messagesCount), created_at: iso(row.createdAt), updated_at: iso(row.updatedAt) };
+  return { number: Number(row.number), name: row.name ?? null, messages_count: Number(row.messagesCount), created_at: isoUtc(row.createdAt), updated_at: isoUtc(row.updatedAt) };
 }
 
 export function presentMessage(row: Pick<MessageRow, 'number' | 'body' | 'createdAt' | 'updatedAt'>): MessageResource {
-  return { number: Number(row.number), body: row.body, created_at: iso(row.createdAt), updated_at: iso(row.updatedAt) };
+  return { number: Number(row.number), body: row.body, created_at: isoUtc(row.createdAt), updated_at: isoUtc(row.updatedAt) };
 }
