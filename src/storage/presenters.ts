@@ -15,8 +15,9 @@ export type MessageRow = Row<Message>;
 
 /**
  * A DATETIME(3) column as ISO 8601 in UTC. Entities fresh from a write carry a Date; rows read with plain SQL
- * carry MySQL's text, "2026-12-06 02:11:00.123" (MikroORM's MySQL driver asks mysql2 for date strings), written
- * in UTC (the session time zone is +00:00). The text is rewritten, not parsed: `new Date(text)` reads that form
+ * carry MySQL's text, "2026-12-06 02:11:00.123" (MikroORM's MySQL driver asks mysql2 for date strings), a UTC
+ * wall-clock time (the driver writes Dates in its `timezone`, +00:00: storage/orm.ts). The text is rewritten, not
+ * parsed: `new Date(text)` reads that form
  * as local time, so with a TZ other than UTC every date read back was shifted by the offset (and the parse was the
  * largest single item of the api's CPU for a page of messages).
  */
