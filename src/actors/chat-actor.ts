@@ -89,7 +89,7 @@ export class ChatActor extends CreatingActor {
       return refuse(delivery, { ok: false, status: 404, error: NotFoundError.message(this.token, this.chatNumber, number).toBody() });
     }
     if (delivery.mayBeDuplicate) {
-      const row = await ctx.queries.messageByNumber(this.token, this.chatNumber, number);
+      const row = await ctx.queries.messageByNumber(state.chatId, number);
       if (row && Number(row.version) >= ctx.versionOf(delivery.appliedSinceSeq)) {
         return complete(ctx, delivery, this.messageWritten(messageSnapshot(this.token, this.chatNumber, row), 'MessageUpdated'));
       }

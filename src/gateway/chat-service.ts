@@ -163,7 +163,7 @@ export class ChatService {
     const row = await this.queries.applicationByToken(token);
     if (!row) throw NotFoundError.application(token);
     const resource = presentApplication(row);
-    await this.cache.fill(key, resource);
+    void this.cache.fill(key, resource); // best effort (never throws): the answer does not wait for it
     return resource;
   }
 
@@ -210,7 +210,7 @@ export class ChatService {
     if (!row) throw NotFoundError.chat(token, chatNumber);
     this.chatIds.set(`${token}.${chatNumber}`, Number(row.id));
     const resource = presentChat(row);
-    await this.cache.fill(key, resource);
+    void this.cache.fill(key, resource); // best effort (never throws): the answer does not wait for it
     return resource;
   }
 
@@ -242,13 +242,10 @@ export class ChatService {
     const key = this.cache.keys.message(token, chatNumber, number);
     const cached = await this.cache.get<MessageResource>(key);
     if (cached) return cached;
-    const row = await this.queries.messageByNumber(token, chatNumber, number);
-    if (!row) {
-      await this.chatId(token, chatNumber); // 404 for the chat when it is the chat that is missing
-      throw NotFoundError.message(token, chatNumber, number);
-    }
+    const row = await this.queries.messageByNumber(await this.chatId(token, chatNumber), number); // 404 for a missing chat
+    if (!row) throw NotFoundError.message(token, chatNumber, number);
     const resource = presentMessage(row);
-    await this.cache.fill(key, resource);
+    void this.cache.fill(key, resource); // best effort (never throws): the answer does not wait for it
     return resource;
   }
 

@@ -3,6 +3,7 @@ import { Application, Chat, Message } from './entities/index.js';
 import type { Orm } from './orm.js';
 import type { ApplicationRow, ChatRow, MessageRow } from './presenters.js';
 import { Sql } from './sql.js';
+import { TurnBatcher } from './turn-batcher.js';
 
 export interface ApplicationState {
   applicationId: number;
@@ -48,7 +49,6 @@ const applications = columnsOf(Application);
 const chats = columnsOf(Chat);
 const chatsOfC = columnsOf(Chat, 'c');
 const messages = columnsOf(Message);
-const messagesOfM = columnsOf(Message, 'm');
 
 const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 
@@ -59,6 +59,8 @@ const marks = (n: number): string => Array.from({ length: n }, () => '?').join('
  */
 export class Queries {
   private readonly sql: Sql;
+  private readonly pointReads = new TurnBatcher((keys: Array<{ chatId: number; number: number }>) => this.readPoints(keys), 200);
+  private readonly pageReads = new TurnBatcher((keys: Array<{ chatId: number; from: number; to: number }>) => this.readPages(keys), 16);
 
   constructor(orm: Orm) {
     this.sql = new Sql(orm);
@@ -78,10 +80,16 @@ export class Queries {
     applicationsAfter: `SELECT ${applications} FROM applications WHERE id > ? ORDER BY id LIMIT ?`,
     chatByNumber: `SELECT ${chatsOfC} FROM chats c JOIN applications a ON a.id = c.application_id WHERE a.token = ? AND c.number = ?`,
     chatsAfter: `SELECT ${chats} FROM chats WHERE application_id = ? AND number BETWEEN ? AND ? ORDER BY number LIMIT ?`,
-    messageByNumber: `SELECT ${messagesOfM}
-      FROM messages m JOIN chats c ON c.id = m.chat_id JOIN applications a ON a.id = c.application_id
-      WHERE a.token = ? AND c.number = ? AND m.number = ?`,
-    messagesAfter: `SELECT ${messages} FROM messages WHERE chat_id = ? AND number BETWEEN ? AND ? ORDER BY number LIMIT ?`,
+    /**
+     * Messages by (chat id, number), for point reads arriving together (see `messageByNumber`): one group
+     * `(chat_id = ? AND number IN (…))` per chat, ORed — seeks of the (chat_id, number) key. By the chat's id
+     * (immutable, cached by its readers), where the join from the token cost MariaDB several times as much.
+     */
+    messagesByNumbers: (groups: readonly number[]): string => `SELECT chat_id AS chatId, ${messages} FROM messages
+      WHERE ${groups.map((n) => `(chat_id = ? AND number IN (${marks(n)}))`).join(' OR ')}`,
+    /** Pages of messages asked together (see `listMessages`): one range `(chat_id = ? AND number BETWEEN ? AND ?)` per page, ORed. */
+    messagePages: (pages: number): string => `SELECT chat_id AS chatId, ${messages} FROM messages
+      WHERE ${Array.from({ length: pages }, () => '(chat_id = ? AND number BETWEEN ? AND ?)').join(' OR ')} ORDER BY chat_id, number`,
     /** Live streams: where a chat's feed starts. */
     lastMessageNumber: 'SELECT MAX(number) AS last FROM messages WHERE chat_id = ?',
     /** Live streams, resume: the messages up to a number edited after a version (a range of the chat's key). */
@@ -116,12 +124,50 @@ export class Queries {
     return this.all(Queries.sql.chatsAfter, [applicationId, ...page(after, limit)]);
   }
 
-  messageByNumber(token: string, chatNumber: number, number: number): Promise<MessageRow | undefined> {
-    return this.one(Queries.sql.messageByNumber, [token, chatNumber, number]);
+  /** A message by its chat's id and number; the reads of one turn share a query (`TurnBatcher`). */
+  messageByNumber(chatId: number, number: number): Promise<MessageRow | undefined> {
+    return this.pointReads.load({ chatId, number });
   }
 
+  /** The messages of a chat after `after` (at most `limit`); the pages asked in one turn share a query (`TurnBatcher`). */
   listMessages(chatId: number, after: number, limit: number): Promise<MessageRow[]> {
-    return this.all(Queries.sql.messagesAfter, [chatId, ...page(after, limit)]);
+    return this.pageReads.load({ chatId, from: after + 1, to: after + limit });
+  }
+
+  private async readPoints(keys: ReadonlyArray<{ chatId: number; number: number }>): Promise<Array<MessageRow | undefined>> {
+    const byChat = new Map<number, Set<number>>();
+    for (const { chatId, number } of keys) {
+      const numbers = byChat.get(chatId) ?? new Set<number>();
+      byChat.set(chatId, numbers.add(number));
+    }
+    const params = [...byChat].flatMap(([chatId, numbers]) => [chatId, ...numbers]);
+    const rows = await this.all<MessageRow & { chatId: number }>(Queries.sql.messagesByNumbers([...byChat.values()].map((n) => n.size)), params);
+    const found = new Map(rows.map(({ chatId, ...row }) => [`${chatId}.${row.number}`, row]));
+    return keys.map(({ chatId, number }) => found.get(`${chatId}.${number}`));
+  }
+
+  /** Numbers are gapless, so a page is the range from..to of its chat's key; rows come ordered by (chat, number). */
+  private async readPages(keys: ReadonlyArray<{ chatId: number; from: number; to: number }>): Promise<MessageRow[][]> {
+    const rows = await this.all<MessageRow & { chatId: number }>(Queries.sql.messagePages(keys.length), keys.flatMap((k) => [k.chatId, k.from, k.to]));
+    const byChat = new Map<number, MessageRow[]>();
+    for (const { chatId, ...row } of rows) {
+      const chat = byChat.get(chatId);
+      if (chat) chat.push(row);
+      else byChat.set(chatId, [row]);
+    }
+    return keys.map(({ chatId, from, to }) => {
+      const chat = byChat.get(chatId) ?? [];
+      let lo = 0;
+      let hi = chat.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (chat[mid]!.number < from) lo = mid + 1;
+        else hi = mid;
+      }
+      let end = lo;
+      while (end < chat.length && chat[end]!.number <= to) end++;
+      return chat.slice(lo, end);
+    });
   }
 
   async lastMessageNumber(chatId: number): Promise<number> {

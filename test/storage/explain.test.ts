@@ -34,8 +34,8 @@ test('every query uses an index (EXPLAIN has no full scan)', async (t) => {
     ['applicationsAfter', sql.applicationsAfter, [3, 100]],
     ['chatByNumber', sql.chatByNumber, ['tok3', 2]],
     ['chatsAfter', sql.chatsAfter, [3, 1, 100, 100]],
-    ['messageByNumber', sql.messageByNumber, ['tok3', 2, 7]],
-    ['messagesAfter', sql.messagesAfter, [3, 1, 100, 100]],
+    ['messagesByNumbers', sql.messagesByNumbers([2, 1]), [3, 3, 203, 4, 4]],
+    ['messagePages', sql.messagePages(2), [3, 1, 100, 4, 50, 150]],
     ['lastMessageNumber', sql.lastMessageNumber, [3]],
     ['messagesEditedSince', sql.messagesEditedSince, [3, 50, 10, 500]],
     ['applicationByCommandId', sql.applicationByCommandId, ['cmd-app-3']],
@@ -72,8 +72,11 @@ test('a page of messages deep into a long chat is an index range of the page, no
     await db.query('INSERT INTO messages (chat_id, number, body, command_id, version, created_at, updated_at) VALUES ?', [values]);
   }
   await db.query('ANALYZE TABLE messages');
-  const [plan] = await db.query(`EXPLAIN ${Queries.sql.messagesAfter}`, [1, 15_001, 15_100, 100]);
-  const [row] = plan as Array<{ type: string; rows: number }>;
-  assert.equal(row?.type, 'range', JSON.stringify(plan));
-  assert.ok(Number(row.rows) <= 1000, `rows examined ${row.rows}`);
+  for (const pages of [[1, 15_001, 15_101], [1, 15_001, 15_101, 1, 3_001, 3_101, 1, 15_050, 15_150]]) {
+    const [plan] = await db.query(`EXPLAIN ${Queries.sql.messagePages(pages.length / 3)}`, pages);
+    const [row] = plan as Array<{ type: string; rows: number; Extra: string | null }>;
+    assert.equal(row?.type, 'range', JSON.stringify(plan));
+    assert.ok(Number(row.rows) <= 1000, `rows examined ${row.rows}`);
+    assert.doesNotMatch(row.Extra ?? '', /filesort/, `pages come in index order, not sorted afterwards: ${JSON.stringify(plan)}`);
+  }
 });
