@@ -32,7 +32,7 @@ export function searchRequest(names: IndexNames, input: SearchInput) {
     routing: chat,
     size: input.size,
     track_total_hits: false,
-    _source: ['number', 'body', 'created_at', 'updated_at'],
+    _source: true, // the stored source as it is (body_lc is excluded by the mapping): no filtering per hit
     query: {
       bool: {
         filter: [
