@@ -67,7 +67,8 @@ export class Observer {
 
   /**
    * Ownership is settled when every partition is leased by one of `members` and every one of them holds at
-   * least one (rendezvous hashing gives every member a share; exact evenness is not required).
+   * least one (the assignment gives every member ⌊P/N⌋ or ⌈P/N⌉; the check asks only for a share, so that it holds
+   * while a hand-over is still on its way).
    */
   async settled(members: string[]): Promise<{ ok: boolean; spread: Record<string, number> }> {
     const leases = await this.leasesOrUndefined();
