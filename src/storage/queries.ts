@@ -131,7 +131,8 @@ export class Queries {
 
   /** The messages of a chat after `after` (at most `limit`); the pages asked in one turn share a query (`TurnBatcher`). */
   listMessages(chatId: number, after: number, limit: number): Promise<MessageRow[]> {
-    return this.pageReads.load({ chatId, from: after + 1, to: after + limit });
+    const [from, to] = page(after, limit);
+    return this.pageReads.load({ chatId, from, to });
   }
 
   private async readPoints(keys: ReadonlyArray<{ chatId: number; number: number }>): Promise<Array<MessageRow | undefined>> {
@@ -146,7 +147,7 @@ export class Queries {
     return keys.map(({ chatId, number }) => found.get(`${chatId}.${number}`));
   }
 
-  /** Numbers are gapless, so a page is the range from..to of its chat's key; rows come ordered by (chat, number). */
+  /** Numbers are gapless, so a page is the range from..to of its chat's key; rows come ordered by (chat, number), and so do the pages cut from them. */
   private async readPages(keys: ReadonlyArray<{ chatId: number; from: number; to: number }>): Promise<MessageRow[][]> {
     const rows = await this.all<MessageRow & { chatId: number }>(Queries.sql.messagePages(keys.length), keys.flatMap((k) => [k.chatId, k.from, k.to]));
     const byChat = new Map<number, MessageRow[]>();
@@ -155,19 +156,7 @@ export class Queries {
       if (chat) chat.push(row);
       else byChat.set(chatId, [row]);
     }
-    return keys.map(({ chatId, from, to }) => {
-      const chat = byChat.get(chatId) ?? [];
-      let lo = 0;
-      let hi = chat.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (chat[mid]!.number < from) lo = mid + 1;
-        else hi = mid;
-      }
-      let end = lo;
-      while (end < chat.length && chat[end]!.number <= to) end++;
-      return chat.slice(lo, end);
-    });
+    return keys.map(({ chatId, from, to }) => (byChat.get(chatId) ?? []).filter((row) => row.number >= from && row.number <= to));
   }
 
   async lastMessageNumber(chatId: number): Promise<number> {

@@ -6,19 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createLogger } from '../../src/log.js';
-import { migrate, openOrm } from '../../src/storage/orm.js';
+import { openOrm } from '../../src/storage/orm.js';
 import { Queries } from '../../src/storage/queries.js';
-import { openDb } from '../support/db.js';
-import { dropDeployment, testConfig, uniqueName } from '../support/env.js';
+import { migratedDb } from '../support/db.js';
 
 test('reads of one turn go to MySQL as one query; every caller gets its own rows', async (t) => {
-  const namespace = uniqueName();
-  const config = testConfig(namespace);
-  t.after(() => dropDeployment(namespace));
-  await migrate(config.databaseUrl, createLogger('silent'));
-  const db = await openDb(namespace);
-  t.after(() => db.end());
+  const { config, db } = await migratedDb(t);
   const now = new Date(Date.UTC(2026, 11, 6, 4, 5, 6, 789));
   await db.query('INSERT INTO applications (id, token, name, command_id, version, created_at, updated_at) VALUES (1, ?, ?, ?, 1, ?, ?)', ['tok', 'app', 'cmd-app', now, now]);
   for (const chat of [1, 2, 3]) {

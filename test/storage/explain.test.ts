@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createLogger } from '../../src/log.js';
-import { migrate } from '../../src/storage/orm.js';
 import { Queries } from '../../src/storage/queries.js';
-import { openDb } from '../support/db.js';
-import { dropDeployment, testConfig, uniqueName } from '../support/env.js';
+import { migratedDb } from '../support/db.js';
 
 /** Every read the service makes uses an index: EXPLAIN shows no full table scan (type ALL). */
 test('every query uses an index (EXPLAIN has no full scan)', async (t) => {
-  const namespace = uniqueName();
-  const config = testConfig(namespace);
-  t.after(() => dropDeployment(namespace));
-  await migrate(config.databaseUrl, createLogger('silent'));
-  const db = await openDb(namespace);
-  t.after(() => db.end());
+  const { db } = await migratedDb(t);
 
   // enough rows that the optimizer has a real choice
   const now = new Date();
@@ -58,12 +50,7 @@ test('every query uses an index (EXPLAIN has no full scan)', async (t) => {
  * `limit` entries, not a walk of the chat's entries from its first one (what `number > ?` alone got).
  */
 test('a page of messages deep into a long chat is an index range of the page, not a scan of the chat', async (t) => {
-  const namespace = uniqueName();
-  const config = testConfig(namespace);
-  t.after(() => dropDeployment(namespace));
-  await migrate(config.databaseUrl, createLogger('silent'));
-  const db = await openDb(namespace);
-  t.after(() => db.end());
+  const { db } = await migratedDb(t);
   const now = new Date();
   await db.query('INSERT INTO applications (token, name, command_id, version, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)', ['tok', 'app', 'cmd-app', now, now]);
   await db.query('INSERT INTO chats (application_id, number, name, command_id, version, created_at, updated_at) VALUES (1, 1, NULL, ?, 1, ?, ?)', ['cmd-chat', now, now]);

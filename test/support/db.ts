@@ -1,9 +1,24 @@
+import type { TestContext } from 'node:test';
 import mysql from 'mysql2/promise';
-import { MYSQL_URL } from './env.js';
+import type { Config } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { migrate } from '../../src/storage/orm.js';
+import { dropDeployment, MYSQL_URL, testConfig, uniqueName } from './env.js';
 
 /** Direct MySQL access for assertions (the service under test never gets this connection). */
 export async function openDb(namespace: string): Promise<mysql.Connection> {
   return mysql.createConnection(`${MYSQL_URL}/${namespace}`);
+}
+
+/** A fresh database with the service's schema and a direct connection to it, both gone after the test. */
+export async function migratedDb(t: TestContext): Promise<{ namespace: string; config: Config; db: mysql.Connection }> {
+  const namespace = uniqueName();
+  const config = testConfig(namespace);
+  t.after(() => dropDeployment(namespace));
+  await migrate(config.databaseUrl, createLogger('silent'));
+  const db = await openDb(namespace);
+  t.after(() => db.end());
+  return { namespace, config, db };
 }
 
 export async function messageNumbers(db: mysql.Connection, token: string, chatNumber: number): Promise<number[]> {
