@@ -37,6 +37,7 @@ export const settings = {
   logLevel: { env: 'LOG_LEVEL', kind: 'string', default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace.' },
   partitions: { env: 'PARTITIONS', kind: 'int', default: '64', description: 'Number of command partitions (fixed for the life of a deployment: it decides routing).' },
   commandTimeoutMs: { env: 'COMMAND_TIMEOUT_MS', kind: 'int', default: '5000', description: 'How long a write request waits for its actor before answering 503 with Retry-After.' },
+  writeGateProbeMs: { env: 'WRITE_GATE_PROBE_MS', kind: 'int', default: '500', description: 'How often the api role probes MySQL (SELECT 1); while a probe fails, writes answer 503 `unavailable` at once instead of 503 `timeout` after COMMAND_TIMEOUT_MS. 0: no probe, writes always wait for their actor.' },
   commandAckWaitMs: { env: 'COMMAND_ACK_WAIT_MS', kind: 'int', default: '30000', description: 'JetStream ack wait of command consumers: an unacknowledged command is redelivered after it.' },
   leaseTtlMs: { env: 'LEASE_TTL_MS', kind: 'int', default: '10000', description: 'Partition lease and membership time-to-live; a dead actor process loses its partitions after it.' },
   partitionRestartBackoffMs: { env: 'PARTITION_RESTART_BACKOFF_MS', kind: 'int', default: '250', description: 'First delay before a partition whose worker could not start or crashed (MySQL down, failed commit) is started again; doubles at each failure, with jitter.' },

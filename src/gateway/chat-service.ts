@@ -12,6 +12,7 @@ import type { MessageSearch } from '../search/message-search.js';
 import type { ResourceCache } from '../storage/cache.js';
 import { presentApplication, presentChat, presentMessage } from '../storage/presenters.js';
 import type { Queries } from '../storage/queries.js';
+import type { WriteGate } from './write-gate.js';
 
 /** Who asks, for idempotency and log correlation. */
 export interface RequestMeta {
@@ -30,6 +31,8 @@ export interface ChatServiceDeps {
   search: MessageSearch;
   idempotency: IdempotencyStore;
   operator: Operator;
+  /** Refuses writes at once while MySQL does not answer (WRITE_GATE_PROBE_MS). */
+  writeGate: Pick<WriteGate, 'check'>;
   /** COMMAND_TIMEOUT_MS: how long a write waits for its actor, and so how long an attempt is in flight. */
   commandTimeoutMs: number;
 }
@@ -61,14 +64,16 @@ export class ChatService {
   private readonly search: MessageSearch;
   private readonly idempotency: IdempotencyStore;
   private readonly operator: Operator;
+  private readonly writeGate: Pick<WriteGate, 'check'>;
   private readonly commandTimeoutMs: number;
 
   constructor(deps: ChatServiceDeps) {
-    ({ bus: this.bus, queries: this.queries, cache: this.cache, search: this.search, idempotency: this.idempotency, operator: this.operator, commandTimeoutMs: this.commandTimeoutMs } = deps);
+    ({ bus: this.bus, queries: this.queries, cache: this.cache, search: this.search, idempotency: this.idempotency, operator: this.operator, writeGate: this.writeGate, commandTimeoutMs: this.commandTimeoutMs } = deps);
   }
 
   private async send<T>(command: Command, meta: RequestMeta): Promise<Created<T>> {
     if ('token' in command) checkToken(command.token);
+    this.writeGate.check(); // before the Idempotency-Key is claimed: a refused attempt leaves nothing behind
     const base = meta.requestId ? { requestId: meta.requestId } : {};
     if (meta.idempotencyKey === undefined) return unwrap(await this.bus.request(command, { commandId: commandIdFor(), ...base })) as Created<T>;
     const request: IdempotentRequest = { tenant: 'token' in command ? command.token : null, key: meta.idempotencyKey, operation: meta.operation, command };

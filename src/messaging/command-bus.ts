@@ -163,6 +163,15 @@ export class CommandBus {
   }
 
   /**
+   * Answers every request still waiting for its reply as unconfirmed now (503 `timeout`), as its timeout would
+   * later: used when MySQL stops answering, where no reply can come before then. Their commands stay in the stream
+   * and are applied when MySQL is back; a retry with the same Idempotency-Key learns the outcome.
+   */
+  giveUpWaiting(): void {
+    for (const waiter of [...this.pending.values()]) waiter.reject(UnavailableError.notConfirmed());
+  }
+
+  /**
    * Stops taking requests (they fail with 503), waits up to `graceMs` for the replies of those in flight,
    * settles the rest as unconfirmed writes (503 `timeout`, as if their timeout had expired) and unsubscribes.
    * Every request is settled when it returns.
@@ -182,7 +191,7 @@ export class CommandBus {
         };
       });
     }
-    for (const waiter of [...this.pending.values()]) waiter.reject(UnavailableError.notConfirmed());
+    this.giveUpWaiting();
     await this.sub?.drain().catch(() => undefined);
   }
 }

@@ -122,6 +122,10 @@ export class Metrics {
     this.register(this.gauge('commands_in_flight', 'Commands this api process has sent and is still waiting for (CommandBus).', inFlight));
   }
 
+  bindWriteGate(open: () => number): void {
+    this.register(this.gauge('write_gate_open', 'Whether this api process takes writes (1) or refuses them at once with 503 because MySQL does not answer its probe (0; WRITE_GATE_PROBE_MS).', open));
+  }
+
   /** The counters the live streams increment (handed to the LiveHub), registered on first use. */
   liveCounters(): LiveStreamCounters {
     if (!this.live) {

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { UnavailableError } from '../domain/errors.js';
 import { Operator } from '../domain/operator.js';
 import { ChatService } from '../gateway/chat-service.js';
+import { WriteGate } from '../gateway/write-gate.js';
 import { buildApp, trustProxyOption } from '../http/app.js';
 import type { ReadinessCheck } from '../http/routes/health.js';
 import { LiveHub } from '../live/live-hub.js';
@@ -37,6 +38,7 @@ export class ApiRole implements Stoppable {
   private natsApi?: Service;
   private search?: SearchEngine;
   private live?: LiveHub;
+  private writeGate?: WriteGate;
 
   private constructor(
     readonly app: FastifyInstance,
@@ -91,10 +93,16 @@ export class ApiRole implements Stoppable {
     const idempotency = await untilReachable(
       'JetStream', log, () => IdempotencyStore.open(nc, names, { ttlSeconds: config.idempotencyTtlSeconds, replicas: config.natsReplicas }), isStopping,
     );
+    const writeGate = (this.writeGate = new WriteGate({
+      probe: () => deps.queries.ping(), intervalMs: config.writeGateProbeMs, log: log.child({ component: 'write-gate' }),
+      onClose: () => bus.giveUpWaiting(),
+    }));
+    writeGate.start();
+    deps.metrics.bindWriteGate(() => (writeGate.isOpen ? 1 : 0));
     const service = new ChatService({
       bus, queries: deps.queries, cache: deps.cache, idempotency,
       search: new MessageSearch(search, indexNames(config.namespace), config.searchConcurrencyPerApplication),
-      operator: new Operator(config.adminApiKey, config.namespace), commandTimeoutMs: config.commandTimeoutMs,
+      operator: new Operator(config.adminApiKey, config.namespace), writeGate, commandTimeoutMs: config.commandTimeoutMs,
     });
     this.service = service;
     this.live = new LiveHub({
@@ -116,6 +124,7 @@ export class ApiRole implements Stoppable {
   }
 
   async close(): Promise<void> {
+    this.writeGate?.stop();
     await this.search?.close();
   }
 }

@@ -84,6 +84,9 @@ test('a 12 s MySQL outage under load: not ready meanwhile, restarts back off, ev
   // the load: every writer sends its messages one after the other, each retried with its key until it succeeds
   let completed = 0;
   let unavailable = 0;
+  /** 503s of writes the api refused at once because its probe of MySQL failed (the write gate), and of timed-out writes. */
+  let refusedAtOnce = 0;
+  let timedOut = 0;
   let stopAt = Infinity;
   const results: Array<{ chat: number; number: number }> = [];
   const writers = range(WRITERS).map(async (w) => {
@@ -100,6 +103,8 @@ test('a 12 s MySQL outage under load: not ready meanwhile, restarts back off, ev
         }
         assert.ok(res.status === 503 || res.status === 0, `unexpected ${res.status} ${JSON.stringify(res.body)}`);
         unavailable++;
+        if (res.status === 503 && res.body?.error === 'unavailable' && /database is unavailable/.test(String(res.body.message))) refusedAtOnce++;
+        if (res.status === 503 && res.body?.error === 'timeout') timedOut++;
         await new Promise((r) => setTimeout(r, 200));
       }
     }
@@ -126,10 +131,12 @@ test('a 12 s MySQL outage under load: not ready meanwhile, restarts back off, ev
   stopAt = restoredAt + 90_000;
   assert.ok(sawNotReady, 'the actors processes said not ready during the outage');
   assert.ok(sawStalled, 'readiness (checks.partitions) or chat_partitions_stalled showed owned partitions without a worker');
+  // the api noticed: once its probe failed, writes were refused at once instead of waiting COMMAND_TIMEOUT_MS each
+  assert.ok(refusedAtOnce > 0, `writes refused at once by the api during the outage (${timedOut} timed out)`);
 
   const err = await failed;
   if (err) throw err;
-  t.diagnostic(`all ${WRITERS * PER_WRITER} writes succeeded ${Date.now() - restoredAt} ms after MySQL came back (${unavailable} answers 503 meanwhile)`);
+  t.diagnostic(`all ${WRITERS * PER_WRITER} writes succeeded ${Date.now() - restoredAt} ms after MySQL came back (${unavailable} answers 503 meanwhile: ${refusedAtOnce} refused at once, ${timedOut} timed out)`);
 
   // every command consumer drains and every partition runs again
   const nc = await connect({ servers: NATS_URL });
