@@ -66,9 +66,8 @@ export class Observer {
   }
 
   /**
-   * Ownership is settled when every partition is leased by one of `members` and every one of them holds at
-   * least one (the assignment gives every member ⌊P/N⌋ or ⌈P/N⌉; the check asks only for a share, so that it holds
-   * while a hand-over is still on its way).
+   * Ownership is settled when every partition is leased by one of `members` and every one of them holds its
+   * share: ⌊P/N⌋ or ⌈P/N⌉ partitions, as the bounded-load assignment gives (src/actors/ownership.ts).
    */
   async settled(members: string[]): Promise<{ ok: boolean; spread: Record<string, number> }> {
     const leases = await this.leasesOrUndefined();
@@ -79,7 +78,9 @@ export class Observer {
       if (owner === undefined || !(owner in spread)) ok = false;
       else spread[owner]!++;
     }
-    if (Object.values(spread).some((n) => n === 0)) ok = false;
+    const low = Math.floor(leases.size / Math.max(1, members.length));
+    const high = Math.ceil(leases.size / Math.max(1, members.length));
+    if (Object.values(spread).some((n) => n < low || n > high)) ok = false;
     return { ok, spread };
   }
 
