@@ -12,8 +12,9 @@ import { TcpProxy } from '../support/tcp-proxy.js';
  * Issue 12, item 0: a database outage under a spread write load left a third of the partitions owned by a
  * process but with no worker — for good — while every process reported ready; each actors process also logged
  * "could not start partition" ~200 times a second. Here MySQL sits behind a TCP proxy that is cut for 12 s under
- * load (1 api + 2 actors processes, 32 writers over 40 chats on 16 partitions), then restored. Asserted:
- * - during the outage the actors processes are not ready and show owned-but-not-running partitions;
+ * load (2 api + 2 actors processes, 32 writers over 40 chats on 16 partitions), then restored. Asserted:
+ * - during the outage the actors processes are not ready and show owned-but-not-running partitions, and the api
+ *   with the write gate refuses writes at once;
  * - restarts back off (a bounded number of failed starts, not hundreds per second);
  * - afterwards every partition consumes again: every write succeeds (retried with its Idempotency-Key),
  *   every command consumer drains (num_pending = num_ack_pending = 0), every process is ready again with no
@@ -67,8 +68,13 @@ test('a 12 s MySQL outage under load: not ready meanwhile, restarts back off, ev
     procs.push(proc);
     actors.push({ proc, ops: `http://127.0.0.1:${opsBase + i}` });
   }
+  // Two api processes: one with the write gate (writes refused at once once its probe of MySQL fails), one
+  // without (WRITE_GATE_PROBE_MS=0), whose writes keep reaching the actors during the outage — the path of the
+  // original bug, where commits failed and partitions stalled.
   const api = await spawnService(namespace, { ...env, ROLES: 'api' });
   procs.push(api);
+  const ungated = await spawnService(namespace, { ...env, ROLES: 'api', WRITE_GATE_PROBE_MS: '0' });
+  procs.push(ungated);
   const url = api.url!;
   await waitFor('both actors processes ready', async () => (await Promise.all(actors.map((a) => readiness(a.ops)))).every((r) => r?.status === 200), 30_000, 200);
 
@@ -95,7 +101,8 @@ test('a 12 s MySQL outage under load: not ready meanwhile, restarts back off, ev
       const key = `w${w}-m${i}`;
       for (;;) {
         assert.ok(Date.now() < stopAt, `${key} still failing long after MySQL came back`);
-        const res = await call(url, 'POST', `/applications/${token}/chats/${chat}/messages`, { body: key }, { 'idempotency-key': key }).catch(() => ({ status: 0, body: undefined }));
+        const base = w % 2 === 0 ? url : ungated.url!;
+        const res = await call(base, 'POST', `/applications/${token}/chats/${chat}/messages`, { body: key }, { 'idempotency-key': key }).catch(() => ({ status: 0, body: undefined }));
         if (res.status === 201) {
           results.push({ chat, number: res.body.number as number });
           completed++;
@@ -131,8 +138,8 @@ test('a 12 s MySQL outage under load: not ready meanwhile, restarts back off, ev
   stopAt = restoredAt + 90_000;
   assert.ok(sawNotReady, 'the actors processes said not ready during the outage');
   assert.ok(sawStalled, 'readiness (checks.partitions) or chat_partitions_stalled showed owned partitions without a worker');
-  // the api noticed: once its probe failed, writes were refused at once instead of waiting COMMAND_TIMEOUT_MS each
-  assert.ok(refusedAtOnce > 0, `writes refused at once by the api during the outage (${timedOut} timed out)`);
+  // the gated api noticed: once its probe failed, its writes were refused at once instead of waiting COMMAND_TIMEOUT_MS each
+  assert.ok(refusedAtOnce > 0, `writes refused at once by the gated api during the outage (${timedOut} timed out)`);
 
   const err = await failed;
   if (err) throw err;
