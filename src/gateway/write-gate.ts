@@ -12,8 +12,8 @@ const PROBE_TIMEOUT_MS = 2000;
  * once, their command never published (nothing is applied later; a retry is a fresh attempt); the first probe
  * that succeeds opens it again. When it closes, `onClose` runs: the api gives up waiting for the writes already
  * sent (503 `timeout` now instead of after COMMAND_TIMEOUT_MS — the same answer, their commands applied when MySQL
- * is back). `intervalMs` 0 turns the gate off (always open). The same reachability makes the process not ready
- * (/health/ready), so a load balancer stops sending it traffic meanwhile.
+ * is back). `intervalMs` 0 turns the gate off (always open). Readiness (/health/ready) pings MySQL on its own
+ * and turns 503 for the same outage, so a load balancer stops sending this process traffic meanwhile.
  */
 export class WriteGate {
   private open = true;
