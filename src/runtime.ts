@@ -75,12 +75,15 @@ export async function startRuntime(config: Config, log: Logger, opts: { listen?:
   }
 
   let projections: ProjectionsRole | undefined;
+  let deployed = config;
   const stopping = (): boolean => shutdown.started;
   try {
-    const { orm, queries, nc } = await clients.start(stopping);
+    const { orm, queries, nc, partitions } = await clients.start(stopping);
+    // PARTITIONS=0 means the deployment's: from here on every role sees the number it was set up with
+    deployed = Object.freeze({ ...config, partitions });
     metrics.bindDbPool(() => poolUsage(orm));
-    const deps = { nc, orm, cache: clients.cache, names: ns, config, log };
-    if (api) await api.attach({ ...deps, queries, metrics }, stopping);
+    const deps = { nc, orm, cache: clients.cache, names: ns, config: deployed, log };
+    if (api) await api.attach({ ...deps, queries, metrics, partitions }, stopping);
     if (roles.includes('actors')) {
       actors = await ActorsRole.start(deps, metrics);
       shutdown.add('actors', actors);
@@ -100,7 +103,7 @@ export async function startRuntime(config: Config, log: Logger, opts: { listen?:
   }
   started = true;
   const runtime: Runtime = {
-    config, roles, metrics, shutdown,
+    config: deployed, roles, metrics, shutdown,
     app: api?.app, url: api?.url, ops: ops?.server, opsUrl: ops?.url,
     actors: actors?.system, projections: projections?.projections,
     nc: clients.nc!, orm: clients.orm!,

@@ -15,16 +15,23 @@ export class TopologyMismatchError extends Error {
 const PARTITIONS_KEY = 'partitions';
 
 /**
+ * PARTITIONS of a new deployment started without one (PARTITIONS=0). Enough actors processes for a cluster of
+ * a few machines; each partition's consumer costs nats-server work per command (see config.ts), so more is not free.
+ */
+export const DEFAULT_PARTITIONS = 16;
+
+/**
  * The JetStream objects of one NAMESPACE:
  * - COMMANDS: work queue of commands, file storage, deduplicated by Nats-Msg-Id; a message leaves it when acked.
  * - EVENTS: domain events for projections, kept 7 days, deduplicated by event id.
  * - ownership KV bucket: partition leases and actor-process membership, entries expire after LEASE_TTL_MS.
  * - topology KV bucket (no expiry): `partitions`, the PARTITIONS the streams were created with. Written once
  *   with create(); a process started with another value refuses to start (TopologyMismatchError): with two
- *   partition counts, one chat would have two single writers.
- * Idempotent: every process calls it on start.
+ *   partition counts, one chat would have two single writers. A process started with PARTITIONS=0 takes the
+ *   stored value (DEFAULT_PARTITIONS when it is the first).
+ * Idempotent: every process calls it on start. Resolves with the deployment's PARTITIONS.
  */
-export async function ensureTopology(nc: NatsConnection, names: Names, opts: TopologyOptions & { partitions: number }): Promise<void> {
+export async function ensureTopology(nc: NatsConnection, names: Names, opts: TopologyOptions & { partitions: number }): Promise<number> {
   const jsm = await nc.jetstreamManager();
   await ensureStream(jsm, {
     name: names.commandsStream,
@@ -45,28 +52,33 @@ export async function ensureTopology(nc: NatsConnection, names: Names, opts: Top
     num_replicas: opts.replicas,
   });
   await ownershipBucket(nc, names, opts);
-  await checkPartitions(nc, names, opts);
+  return deploymentPartitions(nc, names, opts);
 }
 
-/** Stores PARTITIONS with the streams on first start; refuses a process started with another value. */
-async function checkPartitions(nc: NatsConnection, names: Names, opts: { replicas: number; partitions: number }): Promise<void> {
+/**
+ * Stores PARTITIONS with the streams on first start and answers the stored value; refuses a process started with
+ * another value (0 takes whatever is stored).
+ */
+async function deploymentPartitions(nc: NatsConnection, names: Names, opts: { replicas: number; partitions: number }): Promise<number> {
   const kv = await nc.jetstream().views.kv(names.topologyBucket, { history: 1, replicas: opts.replicas, storage: StorageType.File });
+  const wanted = opts.partitions === 0 ? DEFAULT_PARTITIONS : opts.partitions;
   try {
-    await kv.create(PARTITIONS_KEY, new TextEncoder().encode(String(opts.partitions)));
-    return;
+    await kv.create(PARTITIONS_KEY, new TextEncoder().encode(String(wanted)));
+    return wanted;
   } catch {
     // already stored (or NATS trouble, which the read below reports)
   }
   const entry = await kv.get(PARTITIONS_KEY);
   if (!entry || entry.operation !== 'PUT') throw new Error(`could not store or read ${PARTITIONS_KEY} in KV bucket ${names.topologyBucket}`);
   const stored = Number(new TextDecoder().decode(entry.value));
-  if (stored !== opts.partitions) {
+  if (opts.partitions !== 0 && stored !== opts.partitions) {
     throw new TopologyMismatchError(
       `PARTITIONS=${opts.partitions}, but this NAMESPACE's streams were set up with PARTITIONS=${stored} (KV bucket ${names.topologyBucket}, key ${PARTITIONS_KEY}). ` +
-      'Every process of a deployment must use the same value: it decides which process is the single writer of a chat. ' +
+      'Every process of a deployment must use the same value (or 0, which takes the stored one): it decides which process is the single writer of a chat. ' +
       'To change it, stop every process, let the commands stream empty, delete that key, and start them all with the new value.',
     );
   }
+  return stored;
 }
 
 export async function ownershipBucket(nc: NatsConnection, names: Names, opts: TopologyOptions): Promise<KV> {

@@ -83,10 +83,11 @@ export class ApiRole implements Stoppable {
   }
 
   /** Connects the service to its dependencies; from then on the routes answer. */
-  async attach(deps: { nc: NatsConnection; names: Names; orm: Orm; queries: Queries; cache: ResourceCache; metrics: Metrics }, isStopping: () => boolean): Promise<void> {
+  async attach(deps: { nc: NatsConnection; names: Names; orm: Orm; queries: Queries; cache: ResourceCache; metrics: Metrics; partitions: number }, isStopping: () => boolean): Promise<void> {
     const { config, log } = this;
     const { nc, names } = deps;
-    const bus = (this.bus = new CommandBus(nc, names, config.partitions, config.commandTimeoutMs, log.child({ component: 'command-bus' })));
+    // the deployment's PARTITIONS (config.partitions may be 0: "the stored one")
+    const bus = (this.bus = new CommandBus(nc, names, deps.partitions, config.commandTimeoutMs, log.child({ component: 'command-bus' })));
     bus.start();
     deps.metrics.bindCommandBus(() => bus.inFlight);
     const search = (this.search = SearchEngine.fromConfig(config));

@@ -28,15 +28,16 @@ export class Clients implements Stoppable {
     private readonly log: Logger,
   ) {}
 
-  async start(isStopping: () => boolean): Promise<{ orm: Orm; queries: Queries; nc: NatsConnection }> {
+  /** Resolves with the connections and the deployment's PARTITIONS (the stored value when PARTITIONS=0). */
+  async start(isStopping: () => boolean): Promise<{ orm: Orm; queries: Queries; nc: NatsConnection; partitions: number }> {
     const { config, log } = this;
     await untilReachable('MySQL', log, () => migrate(config.databaseUrl, log), isStopping);
     const orm = (this.orm = await openOrm(config.databaseUrl, config.databasePoolSize, Math.max(5, Math.ceil(config.leaseTtlMs / 1000))));
     const queries = (this.queries = new Queries(orm));
     const nc = (this.nc = await untilReachable('NATS', log, () => connectNats(config.natsUrl, `chat-${config.roles.join('+')}`, log, natsAuthOf(config)), isStopping));
     const topology = { replicas: config.natsReplicas, leaseTtlMs: config.leaseTtlMs, partitions: config.partitions };
-    await untilReachable('JetStream', log, () => ensureTopology(nc, this.names, topology), isStopping);
-    return { orm, queries, nc };
+    const partitions = await untilReachable('JetStream', log, () => ensureTopology(nc, this.names, topology), isStopping);
+    return { orm, queries, nc, partitions };
   }
 
   /** Readiness: MySQL answers and NATS is connected. */
