@@ -340,7 +340,7 @@ if [[ $BUILD_OK == 1 ]]; then
     stop_service "ROLES=$role" "$log"
   done
 
-  written="$(find "$WORK/runtime" -newer "$WORK/runtime.stamp" | head -n 20)"
+  written="$(find "$WORK/runtime" -newer "$WORK/runtime.stamp" | sed -n 1,20p)"
   if [[ -z "$written" ]]; then pass "wrote nothing into its directory (readOnlyRootFilesystem is safe)"
   else fail "wrote into its directory:"; indent <<<"$written"; fi
 else

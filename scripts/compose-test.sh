@@ -105,7 +105,7 @@ wait_healthy 300 || fail "every service healthy"
 say "$(containers | wc -l) containers healthy: $(docker inspect -f '{{.Name}}' $(containers) | sed 's#^/##' | sort | tr '\n' ' ')"
 pass "docker-compose up -d --build: every service healthy"
 errors="$(error_lines)"
-if [[ -n "$errors" ]]; then echo "$errors" | head -n 40; fail "a service logged errors while starting ($(wc -l <<<"$errors") lines)"; fi
+if [[ -n "$errors" ]]; then sed -n 1,40p <<<"$errors"; fail "a service logged errors while starting ($(wc -l <<<"$errors") lines)"; fi
 pass "no service logged an error while its dependencies started ($("${DC[@]}" logs --no-color 2>&1 | wc -l) log lines)"
 
 phase "through nginx and NATS on 127.0.0.1"
@@ -114,7 +114,8 @@ pass "application, chats, messages, search, counters, NATS request/reply"
 
 phase "actors scaled to 3 and one killed under a steady write load"
 export COMPOSE_TEST_STOP="$WORK/stop-load"
-npx tsx scripts/compose-test.ts load &
+# node itself, not npx: LOAD_PID must be the load, so that cleanup stops it when a later step fails
+node --import tsx scripts/compose-test.ts load &
 LOAD_PID=$!
 sleep 10
 kill -0 "$LOAD_PID" 2>/dev/null || fail "the load stopped early"
@@ -122,7 +123,8 @@ kill -0 "$LOAD_PID" 2>/dev/null || fail "the load stopped early"
 wait_healthy 120 || fail "3 actors healthy"
 say "actors: $(containers actors | wc -l) containers, all healthy"
 sleep 10
-victim="$(containers actors | head -n 1)"
+# sed reads all of ps's output: `head` would exit first, and ps's SIGPIPE fails the pipeline (pipefail)
+victim="$(containers actors | sed -n 1p)"
 say "docker kill $(docker inspect -f '{{.Name}}' "$victim") (SIGKILL)"
 docker kill "$victim" >/dev/null
 sleep 25
@@ -139,7 +141,7 @@ LOAD_PID=""
 [[ $rc == 0 ]] || fail "numbers 1..N, every 201 persisted once"
 pass "--scale actors=3, docker kill and restart under load: numbers 1..N, every 201 persisted once"
 errors="$(error_lines mysql nats redis elasticsearch lb)"
-if [[ -n "$errors" ]]; then echo "$errors" | head -n 40; fail "the infrastructure logged errors ($(wc -l <<<"$errors") lines)"; fi
+if [[ -n "$errors" ]]; then sed -n 1,40p <<<"$errors"; fail "the infrastructure logged errors ($(wc -l <<<"$errors") lines)"; fi
 
 # The suite in its container: all of it by default; CI runs a smoke subset (the host already ran all of it).
 SMOKE_TESTS=(test/http/messages.test.ts test/nats/api.test.ts test/projections/counters.test.ts)
