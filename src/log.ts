@@ -53,6 +53,33 @@ function serializeRequest(req: LoggedRequest): Record<string, unknown> {
 }
 
 /**
+ * Fields of an error that carry the data of the failed call rather than describe the failure: the search
+ * client's request and response (`meta`: a query text, documents with message bodies) and a statement with its
+ * values inlined (`sql`, which MikroORM's exceptions copy from mysql2's: message bodies, tokens).
+ */
+const ERROR_DATA_FIELDS = ['meta', 'sql'] as const;
+
+/**
+ * pino's error serializer, without ERROR_DATA_FIELDS (type, message, stack, code and the like stay), also in the
+ * errors it serialized inside this one (fields holding an error, `aggregateErrors`).
+ */
+function serializeError(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const out: Record<string, unknown> = pino.stdSerializers.err(err);
+  withoutData(out, 0);
+  return out;
+}
+
+function withoutData(serialized: Record<string, unknown>, depth: number): void {
+  for (const field of ERROR_DATA_FIELDS) delete serialized[field];
+  if (depth >= 8) return;
+  for (const value of Object.values(serialized)) {
+    const inner = Array.isArray(value) ? value : [value];
+    for (const v of inner) if (v !== null && typeof v === 'object' && 'stack' in v) withoutData(v as Record<string, unknown>, depth + 1);
+  }
+}
+
+/**
  * The one root logger. Pretty-printed only on a TTY; roles and actors take children of it. Message bodies and
  * credentials are removed from every line; tokens are cut to a short prefix (see `redactTokens`).
  */
@@ -69,7 +96,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
         return '[redacted]';
       },
     },
-    serializers: { req: serializeRequest },
+    serializers: { req: serializeRequest, err: serializeError },
     hooks: { streamWrite: redactTokens },
     ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } } } : {}),
   }, destination);

@@ -2,9 +2,13 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { createConnection } from 'node:net';
 import { test } from 'node:test';
+import { Writable } from 'node:stream';
+import mysql from 'mysql2/promise';
 import { connect, headers as natsHeaders } from 'nats';
+import { createLogger } from '../../src/log.js';
+import { SearchEngine } from '../../src/search/engine.js';
 import { expectError } from '../support/expect.js';
-import { NATS_URL, dropDeployment, uniqueName } from '../support/env.js';
+import { MYSQL_URL, NATS_URL, SEARCH_URL, dropDeployment, uniqueName } from '../support/env.js';
 import { call, readResponse, startDeployment, waitFor } from '../support/harness.js';
 import { spawnService } from '../support/processes.js';
 import { rawHttp } from '../support/raw-http.js';
@@ -31,7 +35,38 @@ test('finding 5: tokens are cut to a prefix in every log line, and no message bo
   const log = proc.output.join('\n');
   assert.ok(log.includes(`/applications/${token.slice(0, 6)}…/chats`), 'request lines keep a short prefix of the token for correlation');
   assert.ok(!log.includes(token), 'no log line holds a whole token');
-  assert.ok(!log.includes(secret) && !log.includes('secret message') && !log.includes('secret%20message'), 'no log line holds a message body or a search text');
+  const leaking = proc.output.filter((line) => line.includes(secret) || line.includes('secret message') || line.includes('secret%20message'));
+  assert.deepEqual(leaking, [], 'no log line holds a message body or a search text');
+});
+
+test('finding 5: an error is logged without the data of the call that failed (search request, SQL statement)', async (t) => {
+  const lines: string[] = [];
+  const log = createLogger('info', new Writable({ write: (chunk, _enc, done) => void (lines.push(String(chunk)), done()) }));
+  const secret = 'secret text of a failed call 9c2e';
+
+  // a real search engine error: its `meta` holds the request (the query text) and the response
+  const engine = SearchEngine.fromConfig({ elasticsearchUrl: SEARCH_URL, searchEngine: 'auto', searchTimeoutMs: 5000 });
+  t.after(() => engine.client.close());
+  const searchErr = await engine.client.search({ index: uniqueName('missing-'), query: { match_phrase: { body: secret } } }).then(() => undefined, (err: unknown) => err);
+  assert.ok(searchErr instanceof Error && JSON.stringify((searchErr as Error & { meta?: unknown }).meta).includes(secret), 'the engine error carries the query');
+  // a real MySQL error: `sql` holds the statement with its values
+  const conn = await mysql.createConnection(MYSQL_URL);
+  t.after(() => conn.end());
+  const sqlErr = await conn.query('SELECT * FROM no_such_db.no_such_table WHERE body = ?', [secret]).then(() => undefined, (err: unknown) => err);
+  assert.ok(sqlErr instanceof Error && String((sqlErr as Error & { sql?: string }).sql).includes(secret), 'the MySQL error carries the statement');
+
+  log.warn({ err: searchErr }, 'search failed');
+  log.error({ err: sqlErr }, 'query failed');
+  log.error({ err: new Error('commit failed', { cause: sqlErr }) }, 'wrapped');
+  log.error({ err: new AggregateError([searchErr, sqlErr], 'both') }, 'aggregate');
+  assert.equal(lines.length, 4);
+  for (const line of lines) {
+    assert.ok(!line.includes(secret), `no data of the failed call in: ${line.slice(0, 300)}`);
+    const { err } = JSON.parse(line) as { err: { type: string; message: string; stack: string } };
+    assert.ok(err.type && err.message && err.stack, 'the error is still described');
+  }
+  assert.match(lines[0]!, /index_not_found/);
+  assert.match(lines[1]!, /no_such_/);
 });
 
 test('finding 7: security headers, no-store, CSP that Swagger UI works under, 405 with Allow', async (t) => {
