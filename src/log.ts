@@ -64,9 +64,8 @@ const ERROR_DATA_FIELDS = ['meta', 'sql'] as const;
  * errors it serialized inside this one (fields holding an error, `aggregateErrors`).
  */
 function serializeError(err: unknown): unknown {
-  if (!(err instanceof Error)) return err;
-  const out: Record<string, unknown> = pino.stdSerializers.err(err);
-  withoutData(out, 0);
+  const out = pino.stdSerializers.err(err as Error); // what is not error-like comes back as it is
+  if (out !== err) withoutData(out as unknown as Record<string, unknown>, 0);
   return out;
 }
 
