@@ -67,7 +67,7 @@ export class SearchIndexer {
 
   private async ensure(): Promise<void> {
     if (this.ensured) return;
-    await ensureIndex(this.engine, this.index, { shards: this.config.searchShards, replicas: this.config.searchReplicas });
+    await ensureIndex(this.engine, this.index, { shards: this.config.searchShards, replicas: this.config.searchReplicas, refreshMs: this.config.searchRefreshMs });
     const layout = await aliasLayout(this.engine, this.index);
     if (layout !== undefined && layout !== LAYOUT) {
       this.log.error({ alias: this.index.alias, layout, needed: LAYOUT }, 'the search index has an older layout: searches answer 503 until `npm run reindex` rebuilds it (indexing goes on)');

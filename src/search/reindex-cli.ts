@@ -55,7 +55,7 @@ try {
   const info = await engine.detect();
   log.info({ engine: info, alias: indexNames(config.namespace).alias }, 'reindexing');
   const result = await reindex({
-    engine, index: indexNames(config.namespace), indexOptions: { shards: config.searchShards, replicas: config.searchReplicas },
+    engine, index: indexNames(config.namespace), indexOptions: { shards: config.searchShards, replicas: config.searchReplicas, refreshMs: config.searchRefreshMs },
     orm, nc, names: ns, keepOld, onProgress: progress.onProgress,
   });
   log.info(result, 'reindex done: alias swapped');

@@ -7,7 +7,7 @@ import type { Orm } from '../storage/orm.js';
 import { isoUtc } from '../storage/presenters.js';
 import { indexedMessage, type IndexedMessage } from './documents.js';
 import type { SearchEngine } from './engine.js';
-import { aliasTargets, ensureIndex, indexSettings, mappings, REFRESH_INTERVAL, type IndexNames, type IndexOptions } from './index-definition.js';
+import { aliasTargets, ensureIndex, indexSettings, mappings, refreshInterval, type IndexNames, type IndexOptions } from './index-definition.js';
 import { bulkIndex } from './index-writer.js';
 
 export interface ReindexProgress {
@@ -81,7 +81,7 @@ export async function reindex(opts: ReindexOptions): Promise<ReindexResult> {
     progress({ phase: 'scan', done, total: Math.max(total, done) });
   }
 
-  await engine.client.indices.putSettings({ index: target, settings: { refresh_interval: REFRESH_INTERVAL, number_of_replicas: opts.indexOptions.replicas } });
+  await engine.client.indices.putSettings({ index: target, settings: { refresh_interval: refreshInterval(opts.indexOptions), number_of_replicas: opts.indexOptions.replicas } });
   await engine.client.indices.refresh({ index: target });
   let replayed = 0;
   const caughtUp = await replay(opts, target, startSeq, (n) => {
