@@ -32,7 +32,7 @@ export interface ChatServiceDeps {
   idempotency: IdempotencyStore;
   operator: Operator;
   /** Refuses writes at once while MySQL does not answer (WRITE_GATE_PROBE_MS). */
-  writeGate: Pick<WriteGate, 'check'>;
+  writeGate: Pick<WriteGate, 'check' | 'isOpen'>;
   /** COMMAND_TIMEOUT_MS: how long a write waits for its actor, and so how long an attempt is in flight. */
   commandTimeoutMs: number;
 }
@@ -64,7 +64,7 @@ export class ChatService {
   private readonly search: MessageSearch;
   private readonly idempotency: IdempotencyStore;
   private readonly operator: Operator;
-  private readonly writeGate: Pick<WriteGate, 'check'>;
+  private readonly writeGate: Pick<WriteGate, 'check' | 'isOpen'>;
   private readonly commandTimeoutMs: number;
 
   constructor(deps: ChatServiceDeps) {
@@ -73,11 +73,27 @@ export class ChatService {
 
   private async send<T>(command: Command, meta: RequestMeta): Promise<Created<T>> {
     if ('token' in command) checkToken(command.token);
-    this.writeGate.check(); // before the Idempotency-Key is claimed: a refused attempt leaves nothing behind
     const base = meta.requestId ? { requestId: meta.requestId } : {};
-    if (meta.idempotencyKey === undefined) return unwrap(await this.bus.request(command, { commandId: commandIdFor(), ...base })) as Created<T>;
+    if (meta.idempotencyKey === undefined) {
+      this.writeGate.check();
+      return unwrap(await this.bus.request(command, { commandId: commandIdFor(), ...base })) as Created<T>;
+    }
     const request: IdempotentRequest = { tenant: 'token' in command ? command.token : null, key: meta.idempotencyKey, operation: meta.operation, command };
+    if (!this.writeGate.isOpen) {
+      // a retry of a write that has its outcome is answered from the key's record, which is not in MySQL
+      const recorded = await this.recordedOutcome(request);
+      if (recorded) return unwrap(recorded) as Created<T>;
+      this.writeGate.check(); // before the key is claimed: a refused attempt leaves nothing behind
+    }
     return unwrap(await this.sendKeyed(request, command, base)) as Created<T>;
+  }
+
+  /** The outcome recorded under the request's Idempotency-Key, if any; 422 when the key belongs to another request. */
+  private async recordedOutcome(request: IdempotentRequest): Promise<StoredOutcome | undefined> {
+    const found = await this.idempotency.get(recordKeyOf(request));
+    if (!found) return undefined;
+    if (found.record.fp !== fingerprintOf(request)) throw new IdempotencyKeyReusedError();
+    return found.record.outcome;
   }
 
   /**

@@ -66,3 +66,34 @@ test('MySQL unreachable: the waiting write answers 503 timeout, new writes 503 u
   }
   assert.equal((await jsm.streams.info(stream)).state.messages, before, 'no command published');
 });
+
+/**
+ * While the write gate is closed a retry of a write that already has its outcome is still answered: the outcome is
+ * recorded under its Idempotency-Key (NATS KV, not MySQL) and replayed without sending anything. The same key with
+ * another request is refused as always (422); a key without an outcome is refused like any write (503).
+ */
+test('MySQL unreachable: a retry with the Idempotency-Key of a completed write replays its outcome, nothing is published', { timeout: 60_000 }, async (t) => {
+  const { url, runtime, namespace } = await startDeployment(t, { env: { WRITE_GATE_PROBE_MS: '50' } });
+  const key = { 'idempotency-key': `replay-${namespace}` };
+  const first = await call(url, 'POST', '/applications', { name: 'kept' }, key);
+  assert.equal(first.status, 201, JSON.stringify(first.body));
+
+  const jsm = await runtime.nc.jetstreamManager();
+  const published = async (): Promise<number> => (await jsm.streams.info(names(namespace).commandsStream)).state.last_seq;
+  await runtime.orm!.close(true);
+  await waitFor('the write gate closed', async () => (await gateOpen(url)) === 0, 10_000, 50);
+  const before = await published();
+
+  const retry = await call(url, 'POST', '/applications', { name: 'kept' }, key);
+  assert.equal(retry.status, 201, JSON.stringify(retry.body));
+  assert.deepEqual(retry.body, first.body);
+
+  const reused = await call(url, 'POST', '/applications', { name: 'another request' }, key);
+  assert.equal(reused.status, 422, JSON.stringify(reused.body));
+  assert.equal(reused.body.error, 'idempotency_key_reused');
+
+  const fresh = await call(url, 'POST', '/applications', { name: 'kept' }, { 'idempotency-key': `fresh-${namespace}` });
+  assert.equal(fresh.status, 503, JSON.stringify(fresh.body));
+  assert.equal(fresh.body.error, 'unavailable');
+  assert.equal(await published(), before, 'no command published while the gate is closed');
+});
