@@ -9,9 +9,9 @@ const PROBE_TIMEOUT_MS = 2000;
  * apply a command do: while the database is down a command would only wait in JetStream, and its request would
  * answer 503 `timeout` after COMMAND_TIMEOUT_MS. The gate probes MySQL from this process (`probe`, a SELECT 1)
  * every `intervalMs`; after a failed probe it is closed and writes answer 503 `unavailable` with Retry-After at
- * once, their command never published (nothing is applied later; a retry is a fresh attempt, except that a retry
- * with the Idempotency-Key of a write that has its outcome is still answered, from the key's record: ChatService); the first probe
- * that succeeds opens it again. When it closes, `onClose` runs: the api gives up waiting for the writes already
+ * once, their command never published (nothing is applied later; a retry is a fresh attempt — but a retry with
+ * the Idempotency-Key of a write that has its outcome is answered from the key's record, see ChatService.send);
+ * the first probe that succeeds opens it again. When it closes, `onClose` runs: the api gives up waiting for the writes already
  * sent (503 `timeout` now instead of after COMMAND_TIMEOUT_MS — the same answer, their commands applied when MySQL
  * is back). `intervalMs` 0 turns the gate off (always open). Readiness (/health/ready) pings MySQL on its own
  * and turns 503 for the same outage, so a load balancer stops sending this process traffic meanwhile.

@@ -26,8 +26,8 @@ function newestPerId(items: readonly IndexedMessage[]): IndexedMessage[] {
 
 /**
  * The index's own order (its `sort.field`: chat, then number). Lucene sorts every new segment into that order
- * when it flushes, postings and all; documents that arrive already in order make that sort a walk over a few
- * sorted runs instead of a full sort — most of the engine's extra work when messages are spread over many chats.
+ * when it flushes, postings and all; a bulk request already in order leaves it a few sorted runs to merge instead
+ * of a shuffle (3–7% of the engine's CPU per message spread over many chats: README "Search", bench/index-cost.ts).
  * Chat keys are ASCII (base64url token, digits), so comparing strings compares their bytes, as the index does.
  */
 function inIndexOrder(a: IndexedMessage, b: IndexedMessage): number {
