@@ -14,8 +14,9 @@ import { indexedMessage, type IndexedMessage } from '../src/search/documents.js'
 import { SearchEngine } from '../src/search/engine.js';
 import { indexSettings, mappings } from '../src/search/index-definition.js';
 import { bulkIndex } from '../src/search/index-writer.js';
-import { pidListeningOn, processCpuMs } from './lib/cpu.js';
+import { processCpuMs } from './lib/cpu.js';
 import { sleep } from './lib/processes.js';
+import { alternateRounds, serverPid } from './lib/variants.js';
 
 const { values } = parseArgs({
   options: { messages: { type: 'string', default: '40000' }, rounds: { type: 'string', default: '3' }, batch: { type: 'string', default: '150' } },
@@ -24,8 +25,7 @@ const MESSAGES = Number(values.messages);
 const ROUNDS = Number(values.rounds);
 const BATCH = Number(values.batch);
 const url = process.env['ELASTICSEARCH_URL'] ?? 'http://127.0.0.1:9200';
-const pid = pidListeningOn(Number(new URL(url).port || 9200));
-if (pid === null) throw new Error(`no process of this machine listens on ${url}: the engine's CPU cannot be read`);
+const pid = serverPid(url, 9200, 'the search engine');
 
 interface Variant {
   /** Writes batches in arrival order instead of the index order bulkIndex uses. */
@@ -62,7 +62,7 @@ async function measure(name: string, variant: Variant, round: number): Promise<n
   await engine.client.indices.create({ index, settings: variant.settings, mappings });
   try {
     const docs = messages(round + 1);
-    const before = processCpuMs(pid!)!;
+    const before = processCpuMs(pid)!;
     for (let i = 0; i < docs.length; i += BATCH) {
       const batch = docs.slice(i, i + BATCH);
       if (variant.arrivalOrder) await bulkInArrivalOrder(index, batch);
@@ -70,7 +70,7 @@ async function measure(name: string, variant: Variant, round: number): Promise<n
       await sleep(20);
     }
     await sleep(3000);
-    const usPerMessage = ((processCpuMs(pid!)! - before) * 1000) / docs.length;
+    const usPerMessage = ((processCpuMs(pid)! - before) * 1000) / docs.length;
     console.log(`round ${round + 1}: ${name}: ${usPerMessage.toFixed(1)} µs of the engine's CPU per message`);
     return usPerMessage;
   } finally {
@@ -87,12 +87,5 @@ async function bulkInArrivalOrder(index: string, batch: readonly IndexedMessage[
 
 await engine.detect();
 console.log(`${MESSAGES} messages over 1,000 chats in batches of ${BATCH}, ${ROUNDS} rounds; engine pid ${pid}`);
-const results = new Map<string, number[]>();
-for (let round = 0; round < ROUNDS; round++) {
-  for (const [name, variant] of Object.entries(variants)) results.set(name, [...(results.get(name) ?? []), await measure(name, variant, round)]);
-}
-for (const [name, runs] of results) {
-  const sorted = [...runs].sort((a, b) => a - b);
-  console.log(`median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} µs/message  ${name}`);
-}
+await alternateRounds(ROUNDS, variants, measure, 'µs/message');
 await engine.client.close();

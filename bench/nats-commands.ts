@@ -14,8 +14,9 @@
 import { parseArgs } from 'node:util';
 import { AckPolicy, RetentionPolicy, StorageType, consumerOpts, connect, type JetStreamPullSubscription, type PubAck } from 'nats';
 import { partitionOf } from '../src/protocol/partition.js';
-import { pidListeningOn, processCpuMs } from './lib/cpu.js';
+import { processCpuMs } from './lib/cpu.js';
 import { sleep } from './lib/processes.js';
+import { alternateRounds, serverPid } from './lib/variants.js';
 
 const { values } = parseArgs({
   options: { rate: { type: 'string', default: '3000' }, seconds: { type: 'string', default: '12' }, rounds: { type: 'string', default: '3' } },
@@ -24,8 +25,7 @@ const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const url = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
-const pid = pidListeningOn(Number(new URL(url).port || 4222));
-if (pid === null) throw new Error(`no process of this machine listens on ${url}: nats-server's CPU cannot be read`);
+const pid = serverPid(url, 4222, 'nats-server');
 
 interface Layout {
   partitions: number;
@@ -78,7 +78,7 @@ async function measure(name: string, layout: Layout): Promise<number> {
     const repull = setInterval(() => { for (const sub of subs) sub.pull({ batch: 256, expires: 5000 }); }, 1000);
 
     const total = RATE * SECONDS;
-    const before = processCpuMs(pid!)!;
+    const before = processCpuMs(pid)!;
     const started = Date.now();
     let sent = 0;
     let acks: Array<Promise<PubAck>> = [];
@@ -96,7 +96,7 @@ async function measure(name: string, layout: Layout): Promise<number> {
     acks = [];
     while (consumed < total && Date.now() - started < SECONDS * 1000 + 30_000) await sleep(50);
     clearInterval(repull);
-    const usPerCommand = ((processCpuMs(pid!)! - before) * 1000) / total;
+    const usPerCommand = ((processCpuMs(pid)! - before) * 1000) / total;
     console.log(`${name}: ${consumed}/${total} consumed, ${usPerCommand.toFixed(1)} µs of nats-server's CPU per command`);
     return usPerCommand;
   } finally {
@@ -107,11 +107,4 @@ async function measure(name: string, layout: Layout): Promise<number> {
 }
 
 console.log(`${RATE} commands/s for ${SECONDS} s over 1,000 chats, ${ROUNDS} rounds; nats-server pid ${pid}`);
-const results = new Map<string, number[]>();
-for (let round = 0; round < ROUNDS; round++) {
-  for (const [name, layout] of Object.entries(layouts)) results.set(name, [...(results.get(name) ?? []), await measure(name, layout)]);
-}
-for (const [name, runs] of results) {
-  const sorted = [...runs].sort((a, b) => a - b);
-  console.log(`median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} µs/command  ${name}`);
-}
+await alternateRounds(ROUNDS, layouts, measure, 'µs/command');
