@@ -79,6 +79,8 @@ if (!values['no-build']) {
   console.log('building the service (npm run build)…');
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
 }
+// the code measured is what was built now: src/ edited during the run does not change it
+const git = gitDescription();
 
 const shared = sharedServers();
 console.log(`shared servers watched: ${shared.map((w) => `${w.name} (pid ${w.pid})`).join(', ') || 'none found'}`);
@@ -140,7 +142,7 @@ const results: Results = {
   command: ['npm run bench', '--', ...process.argv.slice(2)].join(' '),
   date: new Date().toISOString(),
   smoke,
-  git: gitDescription(),
+  git,
   machine: machine(),
   options: { ...opts, ...(partitions !== undefined ? { partitions } : {}), scenarios: scenarios.map((s) => s.name), impls, shared: shared.map((w) => w.name) },
   rows,
