@@ -68,7 +68,7 @@ export class ApplicationActor extends CreatingActor {
             bytes: textBytes(command.name ?? ''),
             apply: (em) =>
               em.create(Chat, {
-                application: em.getReference(Application, state.applicationId), number, name: command.name ?? null,
+                application: state.applicationId, number, name: command.name ?? null,
                 messagesCount: 0, commandId: delivery.envelope.id, version: ctx.versionOf(delivery.seq), createdAt: now, updatedAt: now,
               }),
           },

@@ -72,7 +72,7 @@ export class ChatActor extends CreatingActor {
             bytes: textBytes(command.body),
             apply: (em) =>
               em.create(Message, {
-                chat: em.getReference(Chat, state.chatId), number, body: command.body,
+                chat: state.chatId, number, body: command.body,
                 commandId: delivery.envelope.id, version: ctx.versionOf(delivery.seq), createdAt: now, updatedAt: now,
               }),
           },

@@ -10,8 +10,9 @@ type Scalar = string | number | bigint | boolean | Date | null | undefined;
  */
 type Row<E> = { [K in keyof E as K extends string ? (E[K] extends Scalar ? K : never) : never]: E[K] };
 export type ApplicationRow = Row<Application>;
-export type ChatRow = Row<Chat>;
-export type MessageRow = Row<Message>;
+// the parent's id (a relation mapped to its key, see the entities) is not part of what the read queries select
+export type ChatRow = Omit<Row<Chat>, 'application'>;
+export type MessageRow = Omit<Row<Message>, 'chat'>;
 
 /**
  * A DATETIME(3) column as ISO 8601 in UTC. Entities fresh from a write carry a Date; rows read with plain SQL

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GroupCommitter, textBytes, type CommitterOptions } from '../../src/actors/committer.js';
-import { Chat, Message } from '../../src/storage/entities/index.js';
+import { Message } from '../../src/storage/entities/index.js';
 import { FencedError } from '../../src/storage/fences.js';
 import { committerDb, message, numbers } from '../support/committer.js';
 
@@ -86,7 +86,7 @@ test('a commit resolves with what its write returned (the entity it created)', a
   const lane = committer.lane(0, 1, (err) => assert.fail(`lane failed: ${String(err)}`));
   const now = new Date();
   const written = await Promise.all([1, 2].map((number) => lane.commit({
-    apply: (em) => em.create(Message, { chat: em.getReference(Chat, chatIds[0]!), number, body: `b${number}`, commandId: `r-${number}`, version: 1, createdAt: now, updatedAt: now }),
+    apply: (em) => em.create(Message, { chat: chatIds[0]!, number, body: `b${number}`, commandId: `r-${number}`, version: 1, createdAt: now, updatedAt: now }),
   })));
   assert.deepEqual(written.map((m) => [m.number, m.body]), [[1, 'b1'], [2, 'b2']]);
   assert.ok(written.every((m) => typeof m.id === 'number' && m.id > 0), 'the ids MySQL assigned are on the entities');

@@ -1,7 +1,7 @@
 import type { TestContext } from 'node:test';
 import { textBytes, type Write } from '../../src/actors/committer.js';
 import { createLogger } from '../../src/log.js';
-import { Chat, Message } from '../../src/storage/entities/index.js';
+import { Message } from '../../src/storage/entities/index.js';
 import { migrate, openOrm, type Orm } from '../../src/storage/orm.js';
 import { openDb } from './db.js';
 import { dropDeployment, MYSQL_URL, uniqueName } from './env.js';
@@ -38,7 +38,7 @@ export function message(chatId: number, number: number, body = `m${number}`): Wr
   return {
     bytes: textBytes(body),
     apply: (em) => {
-      em.create(Message, { chat: em.getReference(Chat, chatId), number, body, commandId: `c-${chatId}-${number}-${body.length}`, version: 1, createdAt: now, updatedAt: now });
+      em.create(Message, { chat: chatId, number, body, commandId: `c-${chatId}-${number}-${body.length}`, version: 1, createdAt: now, updatedAt: now });
     },
   };
 }
