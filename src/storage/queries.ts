@@ -1,7 +1,7 @@
 import { ReferenceKind, UnderscoreNamingStrategy, type EntityProperty } from '@mikro-orm/core';
 import { Application, Chat, Message } from './entities/index.js';
 import type { Orm } from './orm.js';
-import type { ApplicationRow, ChatRow, MessageRow } from './presenters.js';
+import { MESSAGE_WRITE_ONLY, type ApplicationRow, type ChatRow, type MessageRow } from './presenters.js';
 import { Sql } from './sql.js';
 import { TurnBatcher } from './turn-batcher.js';
 
@@ -29,14 +29,17 @@ const page = (after: number, limit: number): [number, number, number] => [after 
 const naming = new UnderscoreNamingStrategy();
 
 /**
- * The select list of an entity's own columns (relations left out), each aliased to its property
+ * The select list of an entity's own columns (relations and `omit` left out), each aliased to its property
  * (`chats_count AS chatsCount`), so that the driver returns rows already entity-shaped (a `Row<E>`, see
  * presenters.ts) with no mapping pass. Column names come from the entity definition through the ORM's
  * default naming strategy, as the ORM itself names them.
  */
-function columnsOf(entity: { readonly meta: { readonly properties: Readonly<Record<string, Pick<EntityProperty, 'kind' | 'fieldNames'>>> } }, alias?: string): string {
+function columnsOf(
+  entity: { readonly meta: { readonly properties: Readonly<Record<string, Pick<EntityProperty, 'kind' | 'fieldNames'>>> } },
+  { alias, omit = [] }: { alias?: string; omit?: readonly string[] } = {},
+): string {
   return Object.entries(entity.meta.properties)
-    .filter(([, prop]) => prop.kind === undefined || prop.kind === ReferenceKind.SCALAR)
+    .filter(([property, prop]) => (prop.kind === undefined || prop.kind === ReferenceKind.SCALAR) && !omit.includes(property))
     .map(([property, prop]) => {
       const column = prop.fieldNames?.[0] ?? naming.propertyToColumnName(property);
       const qualified = alias ? `${alias}.${column}` : column;
@@ -47,8 +50,8 @@ function columnsOf(entity: { readonly meta: { readonly properties: Readonly<Reco
 
 const applications = columnsOf(Application);
 const chats = columnsOf(Chat);
-const chatsOfC = columnsOf(Chat, 'c');
-const messages = columnsOf(Message);
+const chatsOfC = columnsOf(Chat, { alias: 'c' });
+const messages = columnsOf(Message, { omit: MESSAGE_WRITE_ONLY });
 
 const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 
@@ -147,16 +150,26 @@ export class Queries {
     return keys.map(({ chatId, number }) => found.get(`${chatId}.${number}`));
   }
 
-  /** Numbers are gapless, so a page is the range from..to of its chat's key; rows come ordered by (chat, number), and so do the pages cut from them. */
+  /**
+   * Numbers are gapless, so a page is the range from..to of its chat's key. Rows come ordered by (chat, number), so
+   * each page is one run of them: found by binary search, not by filtering every row of the chat (the pages of one
+   * turn are often in the same chat, and filtering made the work grow with the square of the pages asked).
+   */
   private async readPages(keys: ReadonlyArray<{ chatId: number; from: number; to: number }>): Promise<MessageRow[][]> {
     const rows = await this.all<MessageRow & { chatId: number }>(Queries.sql.messagePages(keys.length), keys.flatMap((k) => [k.chatId, k.from, k.to]));
-    const byChat = new Map<number, MessageRow[]>();
-    for (const { chatId, ...row } of rows) {
-      const chat = byChat.get(chatId);
-      if (chat) chat.push(row);
-      else byChat.set(chatId, [row]);
-    }
-    return keys.map(({ chatId, from, to }) => (byChat.get(chatId) ?? []).filter((row) => row.number >= from && row.number <= to));
+    return keys.map(({ chatId, from, to }) => {
+      let lo = 0;
+      let hi = rows.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        const row = rows[mid]!;
+        if (row.chatId < chatId || (row.chatId === chatId && row.number < from)) lo = mid + 1;
+        else hi = mid;
+      }
+      const page: MessageRow[] = [];
+      for (let i = lo; i < rows.length && rows[i]!.chatId === chatId && rows[i]!.number <= to; i++) page.push(rows[i]!);
+      return page;
+    });
   }
 
   async lastMessageNumber(chatId: number): Promise<number> {
