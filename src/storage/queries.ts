@@ -138,6 +138,10 @@ export class Queries {
     return this.pageReads.load({ chatId, from, to });
   }
 
+  /**
+   * The batched reads (`readPoints`, `readPages`) answer with the query's rows as they come, each still carrying its
+   * chat's id (`chatId`, outside `MessageRow`): the presenters pick a resource's fields, so it is never shown.
+   */
   private async readPoints(keys: ReadonlyArray<{ chatId: number; number: number }>): Promise<Array<MessageRow | undefined>> {
     const byChat = new Map<number, Set<number>>();
     for (const { chatId, number } of keys) {
@@ -146,7 +150,7 @@ export class Queries {
     }
     const params = [...byChat].flatMap(([chatId, numbers]) => [chatId, ...numbers]);
     const rows = await this.all<MessageRow & { chatId: number }>(Queries.sql.messagesByNumbers([...byChat.values()].map((n) => n.size)), params);
-    const found = new Map(rows.map(({ chatId, ...row }) => [`${chatId}.${row.number}`, row]));
+    const found = new Map(rows.map((row) => [`${row.chatId}.${row.number}`, row]));
     return keys.map(({ chatId, number }) => found.get(`${chatId}.${number}`));
   }
 
