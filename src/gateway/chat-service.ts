@@ -91,9 +91,7 @@ export class ChatService {
   /** The outcome recorded under the request's Idempotency-Key, if any; 422 when the key belongs to another request. */
   private async recordedOutcome(request: IdempotentRequest): Promise<StoredOutcome | undefined> {
     const found = await this.idempotency.get(recordKeyOf(request));
-    if (!found) return undefined;
-    if (found.record.fp !== fingerprintOf(request)) throw new IdempotencyKeyReusedError();
-    return found.record.outcome;
+    return found && claimedBy(found.record, fingerprintOf(request)).outcome;
   }
 
   /**
@@ -150,8 +148,8 @@ export class ChatService {
         if (claim.claimed) return { record };
         current = claim.existing;
       }
-      const { record, revision } = current;
-      if (record.fp !== fp) throw new IdempotencyKeyReusedError();
+      const { revision } = current;
+      const record = claimedBy(current.record, fp);
       if (record.outcome) return { outcome: record.outcome };
       if (Date.now() - record.at >= this.commandTimeoutMs) {
         // the attempt in charge gave up (or died) without an outcome: take over, one retry at a time
@@ -330,4 +328,10 @@ function unwrap(reply: CommandReply | StoredOutcome): Created<unknown> {
   }
   if (reply.error) throw fromBody(reply.status, reply.error);
   return { status: reply.status as 200 | 201, resource: reply.resource };
+}
+
+/** The key's record, when the same request (its fingerprint) claimed it; a key reused for another request: 422. */
+function claimedBy(record: IdempotencyRecord, fp: string): IdempotencyRecord {
+  if (record.fp !== fp) throw new IdempotencyKeyReusedError();
+  return record;
 }
