@@ -9,7 +9,8 @@ import { pathToFileURL } from 'node:url';
 import { Resvg } from '@resvg/resvg-js';
 import { IMPLS, type Impl } from './lib/deployments.js';
 import { ROOT } from './lib/processes.js';
-import { loadResults, type Results, type Row } from './lib/results.js';
+import { loadResults, type Results } from './lib/results.js';
+import { summarize, type SummaryRow } from './lib/summary.js';
 
 const COLORS: Record<Impl, string> = { 'service': '#1f6feb', 'service-1p': '#79b8ff', 'lock': '#d73a49', 'incr': '#9a9a9a' };
 const LEGEND: Record<Impl, string> = {
@@ -20,11 +21,15 @@ const LEGEND: Record<Impl, string> = {
 };
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** Height of a bar (px). */
+const BAR = 15;
 const fmt = (x: number): string => x.toLocaleString('en-US', { maximumFractionDigits: x < 10 ? 1 : 0 });
 
 export function chartSvg(results: Results): string {
-  const groups = new Map<string, Row[]>();
-  for (const r of results.rows.filter((x) => x.status !== 'ERROR')) {
+  const summary = summarize(results).filter((x) => x.status !== 'ERROR');
+  const rounds = Math.max(1, ...summary.map((r) => r.rounds));
+  const groups = new Map<string, SummaryRow[]>();
+  for (const r of summary) {
     const key = r.variant ? `${r.title.split(',')[0]}, ${r.variant} chars` : r.title;
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key)!.push(r);
@@ -32,13 +37,12 @@ export function chartSvg(results: Results): string {
   const W = 1400;
   const labelW = 380;
   const panelW = (W - labelW - 60) / 2;
-  const bar = 15;
   const top = 135;
   let height = top;
-  for (const rows of groups.values()) height += rows.length * (bar + 3) + 16;
-  const H = height + 40;
-  const maxOps = Math.max(1, ...results.rows.map((r) => r.ops_per_s));
-  const maxP99 = Math.max(1, ...results.rows.map((r) => r.latency_ms.p99));
+  for (const rows of groups.values()) height += rows.length * (BAR + 3) + 16;
+  const H = height + 58;
+  const maxOps = Math.max(1, ...summary.map((r) => r.range.ops_per_s[1]));
+  const maxP99 = Math.max(1, ...summary.map((r) => r.range.p99[1]));
   const m = results.machine;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Arial, sans-serif">`,
@@ -57,27 +61,39 @@ export function chartSvg(results: Results): string {
   }
   let y = top;
   for (const [title, rows] of groups) {
-    const gh = rows.length * (bar + 3);
+    const gh = rows.length * (BAR + 3);
     out.push(`<text x="20" y="${y + gh / 2 + 5}" font-size="13">${esc(title)}</text>`);
     out.push(`<line x1="${labelW}" y1="${y - 6}" x2="${W - 20}" y2="${y - 6}" stroke="#eee"/>`);
     for (const r of rows) {
       const color = COLORS[r.impl];
       const failed = r.status !== 'PASSED';
-      const w1 = (r.ops_per_s / maxOps) * (panelW - 90);
-      const w2 = (r.latency_ms.p99 / maxP99) * (panelW - 200);
       const x2 = labelW + panelW + 40;
-      out.push(`<rect x="${labelW}" y="${y}" width="${Math.max(1, w1)}" height="${bar}" fill="${color}"/>`);
-      out.push(`<text x="${labelW + w1 + 5}" y="${y + 12}" font-size="11">${fmt(r.ops_per_s)}/s${failed ? ` ${r.status}` : ''}</text>`);
-      out.push(`<rect x="${x2}" y="${y}" width="${Math.max(1, w2)}" height="${bar}" fill="${color}"/>`);
+      const scale1 = (v: number): number => (v / maxOps) * (panelW - 90);
+      const scale2 = (v: number): number => (v / maxP99) * (panelW - 200);
+      const end1 = bars(out, labelW, y, r.ops_per_s, r.range.ops_per_s, scale1, color, r.rounds);
+      out.push(`<text x="${labelW + end1 + 5}" y="${y + 12}" font-size="11">${fmt(r.ops_per_s)}/s${failed ? ` ${r.status}` : ''}</text>`);
+      const end2 = bars(out, x2, y, r.latency_ms.p99, r.range.p99, scale2, color, r.rounds);
       const fresh = r.extra['freshness_ms'] as { p99: number } | undefined;
-      out.push(`<text x="${x2 + w2 + 5}" y="${y + 12}" font-size="11">${fmt(r.latency_ms.p99)} ms${fresh ? ` (freshness p99 ${fmt(fresh.p99)} ms)` : ''}</text>`);
-      y += bar + 3;
+      out.push(`<text x="${x2 + end2 + 5}" y="${y + 12}" font-size="11">${fmt(r.latency_ms.p99)} ms${fresh ? ` (freshness p99 ${fmt(fresh.p99)} ms)` : ''}</text>`);
+      y += BAR + 3;
     }
     y += 16;
   }
-  out.push(`<text x="20" y="${H - 14}" font-size="12" fill="#666">Invariants (numbers exactly 1..N per parent, every 201 persisted once) are checked at the end of every row; bench/results/ holds the numbers, CPU by process and the machine.</text>`);
+  out.push(`<text x="20" y="${H - 32}" font-size="12" fill="#666">Invariants (numbers exactly 1..N per parent, every 201 persisted once) are checked at the end of every row; bench/results/ holds the numbers, CPU by process and the machine.</text>`);
+  if (rounds > 1) out.push(`<text x="20" y="${H - 14}" font-size="12" fill="#666">Bars are the medians of ${rounds} rounds (every implementation's scenarios once per round), whiskers the range of the rounds.</text>`);
   out.push('</svg>');
   return out.join('\n');
+}
+
+/** A bar of `value`, with a whisker over the rounds' range when there were several; answers where its drawing ends. */
+function bars(out: string[], x: number, y: number, value: number, [lo, hi]: [number, number], scale: (v: number) => number, color: string, rounds: number): number {
+  const w = scale(value);
+  out.push(`<rect x="${x}" y="${y}" width="${Math.max(1, w)}" height="${BAR}" fill="${color}"/>`);
+  if (rounds <= 1 || lo === hi) return w;
+  const mid = y + BAR / 2;
+  out.push(`<line x1="${x + scale(lo)}" y1="${mid}" x2="${x + scale(hi)}" y2="${mid}" stroke="#222" stroke-width="1.5"/>`);
+  for (const v of [lo, hi]) out.push(`<line x1="${x + scale(v)}" y1="${mid - 4}" x2="${x + scale(v)}" y2="${mid + 4}" stroke="#222" stroke-width="1.5"/>`);
+  return Math.max(w, scale(hi));
 }
 
 /** How busy the whole machine was during the windows (other work included): a warning when it was saturated. */

@@ -3,6 +3,7 @@
  *
  *   npm run bench                                   # every scenario, every implementation it supports
  *   npm run bench -- create-hot create-spread --impl service,lock,incr --duration 20 --connections 64
+ *   npm run bench -- --rounds 3                     # every scenario three times over: the table shows medians
  *   npm run bench:smoke                             # 5 s of each scenario: the scripts work and the invariants hold
  *
  * Builds the service (`npm run build`), then for each implementation starts a fresh deployment (bench/lib/
@@ -31,7 +32,7 @@ import { markdownTable } from './table.js';
 
 const USAGE = `usage: npm run bench -- [scenario ...] [--impl ${IMPLS.join(',')}] [--duration s] [--connections n]
                          [--chats n] [--fill n] [--cold-chats n] [--partitions n] [--smoke] [--no-build]
-                         [--cpu-prof dir]
+                         [--rounds n] [--cpu-prof dir]
 scenarios: ${SCENARIOS.map((s) => s.name).join(', ')} (default: all)`;
 
 const { values, positionals } = parseArgs({
@@ -44,6 +45,7 @@ const { values, positionals } = parseArgs({
     fill: { type: 'string' },
     'cold-chats': { type: 'string' },
     partitions: { type: 'string' },
+    rounds: { type: 'string' },
     smoke: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
@@ -71,6 +73,8 @@ const opts: RunOptions = {
 };
 /** --partitions: the service's PARTITIONS; absent, the service's own default. */
 const partitions = values.partitions !== undefined ? int(values.partitions, 0, 'partitions') : undefined;
+/** --rounds: every implementation's scenarios this many times over, one round after another (the table: medians). */
+const rounds = int(values.rounds, 1, 'rounds');
 const scenarios = positionals.length > 0 ? positionals.map(byName) : [...SCENARIOS];
 const impls = (values.impl ? values.impl.split(',').map((s) => s.trim()) : [...IMPLS]) as Impl[];
 for (const impl of impls) if (!IMPLS.includes(impl)) throw new Error(`unknown implementation "${impl}" (known: ${IMPLS.join(', ')})`);
@@ -100,40 +104,43 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-for (const impl of impls) {
-  const mine = scenarios.filter((s) => s.impls.includes(impl));
-  if (mine.length === 0) continue;
-  console.log(`\n== ${impl}: ${IMPL_TITLES[impl]}`);
-  if (impl === 'incr') console.log('   (not durable: it answers 201 before the row is written; a crash loses the acknowledged rows still queued)');
-  let dep: Deployment;
-  try {
-    dep = await startDeployment(impl, {
-      ...(values['cpu-prof'] ? { cpuProfDir: values['cpu-prof'] } : {}),
-      ...(partitions !== undefined ? { partitions } : {}),
-    });
-    current = { dep };
-  } catch (err) {
-    for (const s of mine) for (const v of s.variants ?? [undefined]) rows.push(errorRow(s, v, impl, err));
-    console.log(`   ERROR: ${String(err)}`);
-    continue;
-  }
-  try {
-    for (const s of mine) {
-      for (const variant of s.variants ?? [undefined]) {
-        let row: Row;
-        try {
-          row = await runOne(s, variant, dep);
-        } catch (err) {
-          row = errorRow(s, variant, impl, err);
-        }
-        rows.push(row);
-        console.log(`   ${describe(row)}`);
-        await sleep(smoke ? 500 : 2000); // let projections catch up before the next window
-      }
+for (let round = 1; round <= rounds; round++) {
+  if (rounds > 1) console.log(`\n=== round ${round} of ${rounds}`);
+  for (const impl of impls) {
+    const mine = scenarios.filter((s) => s.impls.includes(impl));
+    if (mine.length === 0) continue;
+    console.log(`\n== ${impl}: ${IMPL_TITLES[impl]}`);
+    if (impl === 'incr') console.log('   (not durable: it answers 201 before the row is written; a crash loses the acknowledged rows still queued)');
+    let dep: Deployment;
+    try {
+      dep = await startDeployment(impl, {
+        ...(values['cpu-prof'] ? { cpuProfDir: values['cpu-prof'] } : {}),
+        ...(partitions !== undefined ? { partitions } : {}),
+      });
+      current = { dep };
+    } catch (err) {
+      for (const s of mine) for (const v of s.variants ?? [undefined]) rows.push({ ...errorRow(s, v, impl, err), ...roundOf(round) });
+      console.log(`   ERROR: ${String(err)}`);
+      continue;
     }
-  } finally {
-    current = {};
-    await dep.stop();
+    try {
+      for (const s of mine) {
+        for (const variant of s.variants ?? [undefined]) {
+          let row: Row;
+          try {
+            row = { ...(await runOne(s, variant, dep)), ...roundOf(round) };
+          } catch (err) {
+            row = { ...errorRow(s, variant, impl, err), ...roundOf(round) };
+          }
+          rows.push(row);
+          console.log(`   ${describe(row)}`);
+          await sleep(smoke ? 500 : 2000); // let projections catch up before the next window
+        }
+      }
+    } finally {
+      current = {};
+      await dep.stop();
+    }
   }
 }
 rmSync(tmp, { recursive: true, force: true });
@@ -144,7 +151,7 @@ const results: Results = {
   smoke,
   git,
   machine: machine(),
-  options: { ...opts, ...(partitions !== undefined ? { partitions } : {}), scenarios: scenarios.map((s) => s.name), impls, shared: shared.map((w) => w.name) },
+  options: { ...opts, ...(rounds > 1 ? { rounds } : {}), ...(partitions !== undefined ? { partitions } : {}), scenarios: scenarios.map((s) => s.name), impls, shared: shared.map((w) => w.name) },
   rows,
 };
 const dir = smoke ? mkdtempSync(join(os.tmpdir(), 'chat-bench-smoke-')) : RESULTS_DIR;
@@ -223,8 +230,13 @@ function errorRow(s: Scenario, variant: string | undefined, impl: Impl, err: unk
   };
 }
 
+/** The round a row belongs to, in a run of several (absent in a run of one). */
+function roundOf(round: number): Pick<Row, 'round'> {
+  return rounds > 1 ? { round } : {};
+}
+
 function label(r: Row): string {
-  return `${r.scenario}${r.variant ? `[${r.variant}]` : ''}/${r.impl}`;
+  return `${r.scenario}${r.variant ? `[${r.variant}]` : ''}/${r.impl}${r.round ? ` (round ${r.round})` : ''}`;
 }
 
 function describe(r: Row): string {

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { IMPL_TITLES } from './lib/deployments.js';
 import { ROOT } from './lib/processes.js';
 import { loadResults, type Results, type Row } from './lib/results.js';
+import { summarize, type SummaryRow } from './lib/summary.js';
 
 const short = (name: string): string => name.replace(/^service /, '').replace(/ \(.*$/, '').replace('actors,projections', 'actors+projections').replace('api,actors,projections', 'service').replace('load generator', 'load');
 
@@ -44,23 +45,33 @@ function extraCell(r: Row): string {
   return out.join('; ');
 }
 
+const num = (x: number): string => x.toLocaleString('en-US');
+
+/** A figure, and with several rounds the range they spanned. */
+function withRange(value: number, [lo, hi]: [number, number], r: SummaryRow): string {
+  return r.rounds > 1 && lo !== hi ? `${num(value)} (${num(lo)}–${num(hi)})` : num(value);
+}
+
 export function markdownTable(results: Results): string {
   const m = results.machine;
+  const rows = summarize(results);
+  const rounds = Math.max(...rows.map((r) => r.rounds));
   const lines = [
     `${results.smoke ? 'Smoke run (timings not meaningful)' : 'Run'} of ${results.date.slice(0, 16).replace('T', ' ')} UTC, commit ${results.git}: \`${results.command}\`; `
       + `${m.cpu_model}, ${m.cores} cores, ${m.memory_gib} GiB, Node ${m.node}. CPU is ms of CPU per successful operation, by process, `
-      + 'and the processes\' sum as a share of one core over the window (shared servers include whatever else used them meanwhile).',
+      + 'and the processes\' sum as a share of one core over the window (shared servers include whatever else used them meanwhile).'
+      + (rounds > 1 ? ` Every figure is the median of ${rounds} rounds (each round runs every implementation's scenarios once, one after another); throughput and p99 give the rounds' range in brackets; invariants held only if they held in every round.` : ''),
     '',
     '| scenario | implementation | ops/s | p50 ms | p99 ms | CPU ms/op: total (by process) | invariants | notes |',
     '|---|---|--:|--:|--:|---|---|---|',
   ];
-  for (const r of results.rows) {
+  for (const r of rows) {
     const title = r.variant ? `${r.title.split(',')[0]}, ${r.variant} chars` : r.title;
     if (r.status === 'ERROR') {
       lines.push(`| ${title} | ${IMPL_TITLES[r.impl] ?? r.impl} | — | — | — | | ERROR | ${(r.error ?? '').split('\n')[0]!.replace(/\|/g, '\\|')} |`);
       continue;
     }
-    lines.push(`| ${title} | ${IMPL_TITLES[r.impl] ?? r.impl} | ${r.ops_per_s.toLocaleString('en-US')} | ${r.latency_ms.p50} | ${r.latency_ms.p99} | ${cpuCell(r)} | ${statusCell(r)} | ${extraCell(r)} |`);
+    lines.push(`| ${title} | ${IMPL_TITLES[r.impl] ?? r.impl} | ${withRange(r.ops_per_s, r.range.ops_per_s, r)} | ${r.latency_ms.p50} | ${withRange(r.latency_ms.p99, r.range.p99, r)} | ${cpuCell(r)} | ${statusCell(r)} | ${extraCell(r)} |`);
   }
   return lines.join('\n');
 }

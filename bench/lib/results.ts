@@ -14,6 +14,8 @@ export interface Row {
   variant?: string;
   title: string;
   impl: Impl;
+  /** The round of a run of several (`--rounds n`), from 1; absent in a run of one. */
+  round?: number;
   status: 'PASSED' | 'FAILED' | 'ERROR';
   connections: number;
   duration_s: number;
