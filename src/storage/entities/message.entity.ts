@@ -4,7 +4,7 @@ import { Chat } from './chat.entity.js';
 /**
  * messages (migration 0001): numbered per chat. `chat` holds the chat's id (`mapToPk`), not an entity: a write names its
  * chat by id, and building a reference entity for each message spread over many chats cost more than the message's own
- * entity (README, "Benchmarks"). The column is still a foreign key to chats.
+ * entity (bench/HISTORY.md). The column is still a foreign key to chats.
  */
 export const Message = defineEntity({
   name: 'Message',
