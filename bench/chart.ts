@@ -37,6 +37,8 @@ export function chartSvg(results: Results): string {
   const W = 1400;
   const labelW = 380;
   const panelW = (W - labelW - 60) / 2;
+  /** Where the latency panel starts. */
+  const x2 = labelW + panelW + 40;
   const top = 135;
   let height = top;
   for (const rows of groups.values()) height += rows.length * (BAR + 3) + 16;
@@ -51,7 +53,7 @@ export function chartSvg(results: Results): string {
     `<text x="20" y="52" font-size="13" fill="#444">${esc(`${results.date.slice(0, 16).replace('T', ' ')} UTC · ${results.command} · commit ${results.git}`)}</text>`,
     `<text x="20" y="70" font-size="13" fill="#444">${esc(`${m.cpu_model}, ${m.cores} cores, ${m.memory_gib} GiB, Node ${m.node} · everything on one machine (MariaDB, NATS, Redis, OpenSearch, load generator)${busy(results)}`)}</text>`,
     `<text x="${labelW}" y="${top - 12}" font-size="14" font-weight="bold">successful operations per second</text>`,
-    `<text x="${labelW + panelW + 40}" y="${top - 12}" font-size="14" font-weight="bold">p99 latency (ms)</text>`,
+    `<text x="${x2}" y="${top - 12}" font-size="14" font-weight="bold">p99 latency (ms)</text>`,
   ];
   let lx = 20;
   for (const impl of IMPLS) {
@@ -59,6 +61,8 @@ export function chartSvg(results: Results): string {
     out.push(`<rect x="${lx}" y="84" width="12" height="12" fill="${COLORS[impl]}"/><text x="${lx + 16}" y="95" font-size="12">${esc(LEGEND[impl])}</text>`);
     lx += 36 + LEGEND[impl].length * 7;
   }
+  const scale1 = (v: number): number => (v / maxOps) * (panelW - 90);
+  const scale2 = (v: number): number => (v / maxP99) * (panelW - 200);
   let y = top;
   for (const [title, rows] of groups) {
     const gh = rows.length * (BAR + 3);
@@ -67,9 +71,6 @@ export function chartSvg(results: Results): string {
     for (const r of rows) {
       const color = COLORS[r.impl];
       const failed = r.status !== 'PASSED';
-      const x2 = labelW + panelW + 40;
-      const scale1 = (v: number): number => (v / maxOps) * (panelW - 90);
-      const scale2 = (v: number): number => (v / maxP99) * (panelW - 200);
       const end1 = bars(out, labelW, y, r.ops_per_s, r.range.ops_per_s, scale1, color, r.rounds);
       out.push(`<text x="${labelW + end1 + 5}" y="${y + 12}" font-size="11">${fmt(r.ops_per_s)}/s${failed ? ` ${r.status}` : ''}</text>`);
       const end2 = bars(out, x2, y, r.latency_ms.p99, r.range.p99, scale2, color, r.rounds);
