@@ -60,7 +60,7 @@ export function markdownTable(results: Results): string {
     `${results.smoke ? 'Smoke run (timings not meaningful)' : 'Run'} of ${results.date.slice(0, 16).replace('T', ' ')} UTC, commit ${results.git}: \`${results.command}\`; `
       + `${m.cpu_model}, ${m.cores} cores, ${m.memory_gib} GiB, Node ${m.node}. CPU is ms of CPU per successful operation, by process, `
       + 'and the processes\' sum as a share of one core over the window (shared servers include whatever else used them meanwhile).'
-      + (rounds > 1 ? ` Every figure is the median of ${rounds} rounds (each round runs every implementation's scenarios once, one after another); throughput and p99 give the rounds' range in brackets; invariants held only if they held in every round.` : ''),
+      + (rounds > 1 ? ` Every figure is the median of ${rounds} rounds (each round runs every implementation's scenarios once, one after another); throughput and p99 give the rounds' range in brackets; each process's CPU is its own median, so they need not add up to the total's; invariants held only if they held in every round.` : ''),
     '',
     '| scenario | implementation | ops/s | p50 ms | p99 ms | CPU ms/op: total (by process) | invariants | notes |',
     '|---|---|--:|--:|--:|---|---|---|',

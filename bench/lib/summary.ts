@@ -3,7 +3,7 @@
  * implementation: each figure the median over the rounds, with the range of throughput and p99 beside it. A
  * run of one round is answered as it is. What the table and the chart show.
  */
-import type { CpuShare } from './cpu.js';
+import { round, type CpuShare } from './cpu.js';
 import type { Results, Row } from './results.js';
 
 /** A row of the summary: medians over `rounds` rows (1: the row itself), and the spread of the two headline figures. */
@@ -19,8 +19,6 @@ export function median(values: readonly number[]): number {
 }
 
 const keyOf = (r: Row): string => `${r.scenario}\u0000${r.variant ?? ''}\u0000${r.impl}`;
-const round2 = (x: number): number => Math.round(x * 100) / 100;
-const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 /** One row per scenario, variant and implementation, in the order of their first round. */
 export function summarize(results: Results): SummaryRow[] {
@@ -53,7 +51,7 @@ function fold(rows: Row[]): SummaryRow {
     status,
     rounds: rows.length,
     range,
-    duration_s: round2(med((r) => r.duration_s)),
+    duration_s: round(med((r) => r.duration_s), 2),
     ops_per_s: Math.round(median(ops)),
     ok: measured.reduce((a, r) => a + r.ok, 0),
     requests: measured.reduce((a, r) => a + r.requests, 0),
@@ -62,10 +60,10 @@ function fold(rows: Row[]): SummaryRow {
     timeouts: measured.reduce((a, r) => a + r.timeouts, 0),
     latency_ms: {
       p50: med((r) => r.latency_ms.p50), p90: med((r) => r.latency_ms.p90), p99: median(p99),
-      max: med((r) => r.latency_ms.max), mean: round2(med((r) => r.latency_ms.mean)),
+      max: med((r) => r.latency_ms.max), mean: round(med((r) => r.latency_ms.mean), 2),
     },
     cpu: foldCpu(measured),
-    cpu_ms_per_op_total: round3(med((r) => r.cpu_ms_per_op_total)),
+    cpu_ms_per_op_total: round(med((r) => r.cpu_ms_per_op_total), 3),
     machine_busy_pct: busy.length > 0 ? Math.round(median(busy)) : null,
     invariants,
     extra: foldExtra(measured),
@@ -97,7 +95,7 @@ function foldCpu(rows: Row[]): CpuShare[] {
     const seen = rows.map((r) => r.cpu.find((c) => c.name === name));
     const any = seen.find((c) => c !== undefined)!;
     const pick = (f: (c: CpuShare) => number): number => median(seen.map((c) => (c ? f(c) : 0)));
-    return { ...any, cpu_ms: round2(pick((c) => c.cpu_ms)), ms_per_op: round3(pick((c) => c.ms_per_op)), pct_of_window: round2(pick((c) => c.pct_of_window)) };
+    return { ...any, cpu_ms: round(pick((c) => c.cpu_ms), 2), ms_per_op: round(pick((c) => c.ms_per_op), 3), pct_of_window: round(pick((c) => c.pct_of_window), 2) };
   });
 }
 
@@ -111,13 +109,13 @@ function foldExtra(rows: Row[]): Record<string, unknown> {
     const values = rows.map((r) => r.extra[key]).filter((v) => v !== undefined && v !== null);
     if (typeof value === 'number') {
       const nums = values.filter((v): v is number => typeof v === 'number');
-      out[key] = key === 'empty_results' ? nums.reduce((a, b) => a + b, 0) : key.endsWith('_max') ? Math.max(...nums) : round2(median(nums));
+      out[key] = key === 'empty_results' ? nums.reduce((a, b) => a + b, 0) : key.endsWith('_max') ? Math.max(...nums) : round(median(nums), 2);
     } else if (isPercentiles(value)) {
       const all = values.filter(isPercentiles);
       out[key] = {
         ...value,
-        p50: round2(median(all.map((v) => v.p50))),
-        p99: round2(median(all.map((v) => v.p99))),
+        p50: round(median(all.map((v) => v.p50)), 2),
+        p99: round(median(all.map((v) => v.p99)), 2),
         ...(typeof value.n === 'number' ? { n: all.reduce((a, v) => a + (v.n ?? 0), 0) } : {}),
       };
     }

@@ -4,6 +4,7 @@
  * drift touches them alike; the median of each is printed.
  */
 import { pidListeningOn } from './cpu.js';
+import { median } from './summary.js';
 
 /** The pid of the server at `url` (a process of this machine listening on its port); throws when there is none. */
 export function serverPid(url: string, defaultPort: number, what: string): number {
@@ -25,9 +26,9 @@ export async function alternateRounds<V>(
   }
   const medians = new Map<string, number>();
   for (const [name, runs] of results) {
-    const median = [...runs].sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
-    medians.set(name, median);
-    console.log(`median ${median.toFixed(1)} ${unit}  ${name}`);
+    const m = median(runs);
+    medians.set(name, m);
+    console.log(`median ${m.toFixed(1)} ${unit}  ${name}`);
   }
   return medians;
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Results, Row } from '../../bench/lib/results.js';
 import { median, summarize } from '../../bench/lib/summary.js';
+import { markdownTable } from '../../bench/table.js';
 
 function row(over: Partial<Row> & Pick<Row, 'ops_per_s'>): Row {
   return {
@@ -67,4 +68,20 @@ test('bench summary: a failed or errored round marks the row', () => {
   assert.equal(errored.status, 'ERROR');
   assert.equal(errored.ops_per_s, 10, 'medians over the rounds that measured');
   assert.match(errored.error ?? '', /deployment did not start/);
+});
+
+test('bench table: with several rounds a row shows the medians and the rounds\' range; with one, the figures alone', () => {
+  const three = markdownTable(results([
+    row({ round: 1, ops_per_s: 3000, latency_ms: { p50: 10, p90: 20, p99: 40, max: 90, mean: 12 } }),
+    row({ round: 2, ops_per_s: 2000, latency_ms: { p50: 14, p90: 30, p99: 90, max: 150, mean: 16 } }),
+    row({ round: 3, ops_per_s: 2600, latency_ms: { p50: 12, p90: 25, p99: 60, max: 100, mean: 14 } }),
+  ]));
+  assert.match(three, /median of 3 rounds/);
+  const lines = three.split('\n').filter((l) => l.startsWith('| message creation'));
+  assert.equal(lines.length, 1, 'one line per scenario and implementation');
+  assert.match(lines[0]!, /\| 2,600 \(2,000–3,000\) \| 12 \| 60 \(40–90\) \|/);
+
+  const one = markdownTable(results([row({ ops_per_s: 3000 })]));
+  assert.doesNotMatch(one, /median of/);
+  assert.match(one, /\| 3,000 \| 10 \| 50 \|/);
 });
